@@ -41,6 +41,11 @@ mt5_backend_t *mt5_backend_new(const mt5_backend_ops *ops, void *impl);
 void mt5_backend_destroy(mt5_backend_t **self);
 
 const char *mt5_backend_name(const mt5_backend_t *self);
+
+/* The implementation behind self when it was made with `ops`, else NULL: a
+ * checked downcast for backend-specific calls (mt5_paper_quote). Borrowed,
+ * valid while self lives. */
+void *mt5_backend_impl(const mt5_backend_t *self, const mt5_backend_ops *ops);
 mt5_wire_code mt5_backend_open(mt5_backend_t *self, const mt5_request_t *req, mt5_fill_t *fill,
                                char *msg, size_t msgcap);
 mt5_wire_code mt5_backend_close(mt5_backend_t *self, const mt5_request_t *req, mt5_close_t *out,

@@ -27,6 +27,13 @@ typedef struct {
  * mt5_backend_destroy(); NULL with detail on bad options. */
 mt5_backend_t *mt5_paper_new(const mt5_paper_options *options);
 
+/*  Refuse new positions on `symbol` with BACKEND_ERROR, as MT5 does for a
+ *  symbol whose trading is disabled; closing stays possible. At most
+ *  MT5_PAPER_DISABLED_MAX symbols. MT5_OK, MT5_EINVAL (not a paper backend,
+ *  invalid symbol) or MT5_ETOOLARGE. */
+#define MT5_PAPER_DISABLED_MAX 16
+int mt5_paper_disable_symbol(mt5_backend_t *paper, const char *symbol);
+
 /* The model's current quote for a symbol (for tests and docs). */
 void mt5_paper_quote(mt5_backend_t *paper, const char *symbol, double *bid, double *ask);
 

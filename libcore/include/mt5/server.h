@@ -61,6 +61,9 @@ int mt5_server_handle(mt5_server_t *self, const void *body, size_t len, char **r
 /* Replace the wall clock (tests of the TTL edges). */
 void mt5_server_set_clock(mt5_server_t *self, int64_t (*now_ms)(void *arg), void *arg);
 
+/* Requests answered so far (malformed ones included). */
+uint64_t mt5_server_requests(const mt5_server_t *self);
+
 /* Publish a heartbeat now (the run loop does this every heartbeat_ms). */
 int mt5_server_heartbeat(mt5_server_t *self);
 

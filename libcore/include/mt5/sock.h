@@ -95,5 +95,10 @@ typedef enum {
 } mt5_conn_state;
 int mt5_sock_watch(mt5_sock_t *self);
 mt5_conn_state mt5_sock_conn_state(mt5_sock_t *self);
+/* The PAIR socket that receives the monitor's events, so it can be given to
+ * mt5_sock_poll() next to the watched socket; call mt5_sock_conn_state()
+ * when it is ready. Borrowed, valid until mt5_sock_destroy(self); NULL
+ * before mt5_sock_watch(). */
+mt5_sock_t *mt5_sock_monitor(mt5_sock_t *self);
 
 #endif

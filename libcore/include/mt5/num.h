@@ -1,0 +1,19 @@
+/*  mt5/num.h - strict number parsing for text from outside (command lines,
+ *  environment variables, configuration): the whole string must be the
+ *  number, in range, or it is an error. strtol's silent defaults (empty
+ *  string = 0, "12abc" = 12, overflow = LONG_MAX) never leak through.
+ */
+#ifndef MT5_NUM_H
+#define MT5_NUM_H
+
+#include <stdint.h>
+
+/* Decimal integer with optional sign, min <= value <= max. MT5_OK, or
+ * MT5_EPARSE (not an integer) / MT5_EINVAL (out of range); *out is
+ * written only on MT5_OK. */
+int mt5_num_int(int64_t *out, const char *text, int64_t min, int64_t max);
+
+/* Finite decimal number, min <= value <= max. Same codes. */
+int mt5_num_double(double *out, const char *text, double min, double max);
+
+#endif

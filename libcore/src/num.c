@@ -1,0 +1,38 @@
+/*  num.c - strict integer and number parsing. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "mt5/error.h"
+#include "mt5/num.h"
+
+int mt5_num_int(int64_t *out, const char *text, int64_t min, int64_t max)
+{
+    if (!out || !text || !*text || isspace((unsigned char)*text))
+        return MT5_EPARSE;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (end == text || *end != '\0')
+        return MT5_EPARSE;
+    if (errno == ERANGE || v < min || v > max)
+        return MT5_EINVAL;
+    *out = v;
+    return MT5_OK;
+}
+
+int mt5_num_double(double *out, const char *text, double min, double max)
+{
+    if (!out || !text || !*text || isspace((unsigned char)*text))
+        return MT5_EPARSE;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0')
+        return MT5_EPARSE;
+    if (!isfinite(v) || errno == ERANGE || v < min || v > max)
+        return MT5_EINVAL;
+    *out = v;
+    return MT5_OK;
+}
