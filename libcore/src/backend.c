@@ -18,11 +18,7 @@ struct mt5_backend_t {
     void *impl;                 /* owned, freed through ops->destroy */
 };
 
-/* Write a one-sentence message for the gateway's reply, if it gave room. */
-static void s_msg(char *msg, size_t msgcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_msg(char *msg, size_t msgcap, const char *fmt, ...)
+void mt5_backend_message(char *msg, size_t msgcap, const char *fmt, ...)
 {
     if (!msg || msgcap == 0)
         return;
@@ -86,7 +82,7 @@ mt5_wire_code mt5_backend_open(mt5_backend_t *self, const mt5_request_t *req, mt
                                char *msg, size_t msgcap)
 {
     if (!self || !req || !fill) {
-        s_msg(msg, msgcap, "internal error: open called without a backend, request or fill");
+        mt5_backend_message(msg, msgcap, "internal error: open called without a backend, request or fill");
         return MT5_WIRE_BACKEND_ERROR;
     }
     return self->ops->open(self->impl, req, fill, msg, msgcap);
@@ -96,7 +92,7 @@ mt5_wire_code mt5_backend_close(mt5_backend_t *self, const mt5_request_t *req, m
                                 char *msg, size_t msgcap)
 {
     if (!self || !req || !out) {
-        s_msg(msg, msgcap, "internal error: close called without a backend, request or result");
+        mt5_backend_message(msg, msgcap, "internal error: close called without a backend, request or result");
         return MT5_WIRE_BACKEND_ERROR;
     }
     return self->ops->close(self->impl, req, out, msg, msgcap);

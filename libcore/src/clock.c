@@ -58,7 +58,7 @@ static int s_leap(int y)
 int mt5_clock_parse_iso(int64_t *ms, const char *t, size_t len)
 {
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int y, mo, d, h, mi, s, frac;
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, frac = 0;
     if (!ms || !t || len != MT5_ISO_TIME_LEN)
         return MT5_EPARSE;
     if (t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' ||
@@ -68,7 +68,10 @@ int mt5_clock_parse_iso(int64_t *ms, const char *t, size_t len)
         s_digits(t + 11, 2, &h) || s_digits(t + 14, 2, &mi) || s_digits(t + 17, 2, &s) ||
         s_digits(t + 20, 3, &frac))
         return MT5_EPARSE;
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 60)
+    /* Second 60 is refused: Unix time has no leap seconds, the formatter
+     * never writes one, and accepting it would give one instant two
+     * spellings. */
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59)
         return MT5_EPARSE;
     int dim = mdays[mo - 1] + (mo == 2 && s_leap(y));
     if (d > dim)

@@ -34,15 +34,15 @@ typedef enum {
 } s_type_t;
 
 typedef struct {
-    const char *section;   /* YAML section: client, gateway, paper */
-    const char *key;       /* key inside the section */
-    const char *env;       /* environment variable */
-    s_type_t type;         /* how the value is read and checked */
-    size_t offset;         /* offsetof the field in mt5_config_t */
-    size_t size;           /* sizeof the field (strings: buffer size) */
-    double min;            /* S_INT: lowest allowed; S_NUMBER: exclusive bound */
-    double max;            /* highest allowed (inclusive) */
-    const char *rule;      /* "<path> must be <rule>" */
+    const char *section; /* YAML section: client, gateway, paper */
+    const char *key;     /* key inside the section */
+    const char *env;     /* environment variable */
+    s_type_t type;       /* how the value is read and checked */
+    size_t offset;       /* offsetof the field in mt5_config_t */
+    size_t size;         /* sizeof the field (strings: buffer size) */
+    double min;          /* S_INT: lowest allowed; S_NUMBER: exclusive bound */
+    double max;          /* highest allowed (inclusive) */
+    const char *rule;    /* "<path> must be <rule>" */
 } s_setting_t;
 
 #define S_FIELD(f) offsetof(mt5_config_t, f), sizeof(((mt5_config_t *)0)->f)
@@ -82,9 +82,9 @@ static const s_setting_t s_settings[] = {
 
 /* A value on its way from a source into the struct. */
 typedef struct {
-    int64_t i;         /* S_INT */
-    double d;          /* S_NUMBER */
-    const char *s;     /* strings: borrowed from the document or environ */
+    int64_t i;     /* S_INT */
+    double d;      /* S_NUMBER */
+    const char *s; /* strings: borrowed from the document or environ */
 } s_value_t;
 
 void mt5_config_defaults(mt5_config_t *cfg)
@@ -222,8 +222,7 @@ static int s_load_section(mt5_config_t *cfg, const char *file, const char *secti
         const char *name = mt5_yaml_scalar(key);
         const s_setting_t *set = NULL;
         for (size_t j = 0; j < S_NSETTINGS && !set; j++) {
-            if (strcmp(s_settings[j].section, section) == 0 &&
-                strcmp(s_settings[j].key, name) == 0)
+            if (strcmp(s_settings[j].section, section) == 0 && strcmp(s_settings[j].key, name) == 0)
                 set = &s_settings[j];
         }
         if (!set)
@@ -231,13 +230,11 @@ static int s_load_section(mt5_config_t *cfg, const char *file, const char *secti
                                  mt5_yaml_line(key), mt5_yaml_column(key), section, name);
         s_value_t v = {0, 0.0, NULL};
         if (!s_from_node(&v, set, val))
-            return mt5_error_set(MT5_EPARSE, "%s:%d:%d: %s.%s must be %s", file,
-                                 mt5_yaml_line(val), mt5_yaml_column(val), section, name,
-                                 set->rule);
+            return mt5_error_set(MT5_EPARSE, "%s:%d:%d: %s.%s must be %s", file, mt5_yaml_line(val),
+                                 mt5_yaml_column(val), section, name, set->rule);
         if (!s_valid(set, &v))
-            return mt5_error_set(MT5_EINVAL, "%s:%d:%d: %s.%s must be %s", file,
-                                 mt5_yaml_line(val), mt5_yaml_column(val), section, name,
-                                 set->rule);
+            return mt5_error_set(MT5_EINVAL, "%s:%d:%d: %s.%s must be %s", file, mt5_yaml_line(val),
+                                 mt5_yaml_column(val), section, name, set->rule);
         s_store(cfg, set, &v);
     }
     return MT5_OK;
@@ -312,11 +309,28 @@ int mt5_config_apply_env(mt5_config_t *cfg)
             continue;
         s_value_t v = {0, 0.0, NULL};
         if (!s_from_text(&v, set, text) || !s_valid(set, &v))
-            return mt5_error_set(MT5_EINVAL, "%s must be %s, not '%s'", set->env, set->rule,
-                                 text);
+            return mt5_error_set(MT5_EINVAL, "%s must be %s, not '%s'", set->env, set->rule, text);
         s_store(&copy, set, &v);
     }
     *cfg = copy;
     mt5_error_clear();
     return MT5_OK;
+}
+
+int mt5_config_resolve(mt5_config_t *cfg, const char *path)
+{
+    if (!cfg)
+        return mt5_error_set(MT5_EINVAL, "no configuration to fill");
+    mt5_config_t work;
+    mt5_config_defaults(&work);
+    if (!path)
+        path = getenv("MT5_CONFIG");
+    int rc = MT5_OK;
+    if (path && *path)
+        rc = mt5_config_load(&work, path);
+    if (rc == MT5_OK)
+        rc = mt5_config_apply_env(&work);
+    if (rc == MT5_OK)
+        *cfg = work;
+    return rc;
 }

@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "mt5/error.h"
 
@@ -46,10 +47,14 @@ const char *mt5_error_detail(void)
 
 int mt5_error_set(int code, const char *fmt, ...)
 {
+    /* Format aside first: callers may pass the current detail as an
+     * argument to wrap it ("cannot open key file %s", mt5_error_detail()). */
+    char text[sizeof s_detail];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s_detail, sizeof s_detail, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    memcpy(s_detail, text, sizeof s_detail);
     return code;
 }
 

@@ -163,33 +163,21 @@ static void s_account_now(s_paper_t *self, mt5_account_t *out)
     *out = account;
 }
 
-static void s_msg(char *msg, size_t msgcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_msg(char *msg, size_t msgcap, const char *fmt, ...)
-{
-    if (!msg || msgcap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, msgcap, fmt, ap);
-    va_end(ap);
-}
 
 /* The gateway validates requests before they get here; these checks catch a
  * gateway bug without trusting it, and never fire for a decoded request. */
 static mt5_wire_code s_check_open(const mt5_request_t *req, char *msg, size_t msgcap)
 {
     if (!s_symbol_valid(req->symbol)) {
-        s_msg(msg, msgcap, "symbol must be 1 to 32 characters of [A-Za-z0-9._#-]");
+        mt5_backend_message(msg, msgcap, "symbol must be 1 to 32 characters of [A-Za-z0-9._#-]");
         return MT5_WIRE_BAD_REQUEST;
     }
     if (req->side != MT5_SIDE_BUY && req->side != MT5_SIDE_SELL) {
-        s_msg(msg, msgcap, "side must be BUY or SELL");
+        mt5_backend_message(msg, msgcap, "side must be BUY or SELL");
         return MT5_WIRE_BAD_REQUEST;
     }
     if (!isfinite(req->volume) || req->volume <= 0) {
-        s_msg(msg, msgcap, "volume must be a number > 0");
+        mt5_backend_message(msg, msgcap, "volume must be a number > 0");
         return MT5_WIRE_BAD_REQUEST;
     }
     const struct {
@@ -204,7 +192,7 @@ static mt5_wire_code s_check_open(const mt5_request_t *req, char *msg, size_t ms
     for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++) {
         double value = optional[i].value;
         if ((req->has & optional[i].bit) && (!isfinite(value) || value < 0)) {
-            s_msg(msg, msgcap, "%s must be a number >= 0", optional[i].name);
+            mt5_backend_message(msg, msgcap, "%s must be a number >= 0", optional[i].name);
             return MT5_WIRE_BAD_REQUEST;
         }
     }
@@ -221,7 +209,7 @@ static mt5_wire_code s_open(void *impl, const mt5_request_t *req, mt5_fill_t *fi
 
     for (size_t i = 0; i < self->disabled_count; i++) {
         if (strcmp(self->disabled[i], req->symbol) == 0) {
-            s_msg(msg, msgcap, "trading is disabled for %s on this backend", req->symbol);
+            mt5_backend_message(msg, msgcap, "trading is disabled for %s on this backend", req->symbol);
             return MT5_WIRE_BACKEND_ERROR;
         }
     }
@@ -238,7 +226,7 @@ static mt5_wire_code s_open(void *impl, const mt5_request_t *req, mt5_fill_t *fi
     double need = s_cents(s_margin(self, req->symbol, req->volume, price));
     /* Written as !(<=) so that an infinite need is refused too. */
     if (!(need <= account.free_margin)) {
-        s_msg(msg, msgcap, "insufficient free margin: need %.2f, have %.2f", need,
+        mt5_backend_message(msg, msgcap, "insufficient free margin: need %.2f, have %.2f", need,
               account.free_margin);
         return MT5_WIRE_RISK_REJECTED;
     }
@@ -249,7 +237,7 @@ static mt5_wire_code s_open(void *impl, const mt5_request_t *req, mt5_fill_t *fi
                                     ? realloc(self->positions, cap * sizeof *grown)
                                     : NULL;
         if (!grown) {
-            s_msg(msg, msgcap, "out of memory");
+            mt5_backend_message(msg, msgcap, "out of memory");
             return MT5_WIRE_BACKEND_ERROR;
         }
         self->positions = grown;
@@ -284,7 +272,7 @@ static mt5_wire_code s_close(void *impl, const mt5_request_t *req, mt5_close_t *
     while (index < self->count && self->positions[index].ticket != req->ticket)
         index++;
     if (index == self->count) {
-        s_msg(msg, msgcap, "ticket %lld is not open", (long long)req->ticket);
+        mt5_backend_message(msg, msgcap, "ticket %lld is not open", (long long)req->ticket);
         return MT5_WIRE_UNKNOWN_TICKET;
     }
     mt5_position_t *pos = &self->positions[index];
@@ -293,11 +281,11 @@ static mt5_wire_code s_close(void *impl, const mt5_request_t *req, mt5_close_t *
     int whole = 1;
     if (req->has & MT5_HAS_VOLUME) {
         if (!isfinite(req->volume) || req->volume <= 0) {
-            s_msg(msg, msgcap, "volume must be a number > 0");
+            mt5_backend_message(msg, msgcap, "volume must be a number > 0");
             return MT5_WIRE_BAD_REQUEST;
         }
         if (req->volume > pos->volume + S_VOLUME_EPS) {
-            s_msg(msg, msgcap, "close volume %.8g exceeds position volume %.8g", req->volume,
+            mt5_backend_message(msg, msgcap, "close volume %.8g exceeds position volume %.8g", req->volume,
                   pos->volume);
             return MT5_WIRE_RISK_REJECTED;
         }

@@ -1,18 +1,19 @@
 /*  proto.c - the bridge wire protocol codec (docs/protocol.md, sections 2-4, 7).
  *
- *  This is the only libcore file that knows JSON (and the only one that
- *  includes cJSON). Requests come from the network, so decoding is strict and
+ *  This is the one place in libcore that knows the wire protocol's JSON.
+ *  Requests come from the network, so decoding is strict and
  *  deterministic: a raw-byte scan first (size, NUL, strict UTF-8, the parts of
- *  the JSON grammar cJSON is lenient about), then cJSON, then the checks of
- *  the protocol in one fixed order, so the same bad frame always gets the same
- *  code and the same message naming the same field. The decoder sits on the
- *  gateway's hot path: it walks the parsed object once to map keys to fields
- *  and copies only the strings the request struct keeps.
+ *  the JSON grammar the parser is lenient about), then mt5/json.h, then the
+ *  checks of the protocol in one fixed order, so the same bad frame always
+ *  gets the same code and the same message naming the same field. The decoder
+ *  sits on the gateway's hot path: it makes a fixed number of passes over the
+ *  parsed object's few keys, allocates nothing beyond the parsed tree, and
+ *  copies only the strings the request struct keeps.
  *
- *  Encoders build a throw-away cJSON tree whose keys and string values point
- *  at the caller's memory (no copies), print it unformatted and free it.
+ *  Encoders build a throw-away JSON tree whose keys and string values point
+ *  at the caller's memory (the *_ref builders: no copies), print it
+ *  unformatted and free it.
  */
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,17 +23,13 @@
 #include <string.h>
 
 #include "mt5/error.h"
+#include "mt5/json.h"
 #include "mt5/proto.h"
 
 /* Integers travel as JSON numbers, i.e. doubles: beyond 2^53 a double no
  * longer holds every integer, so a larger value could silently change. */
 #define S_INT_LIMIT 9007199254740992.0
 #define S_INT_LIMIT_TEXT "9007199254740992"
-
-/* cJSON 1.7.15 prints numbers with 15 significant digits when that reads back
- * "close enough", which rounds integers of 16+ digits; those are written as
- * exact decimal text instead. */
-#define S_EXACT_INT_FROM 1e15
 
 /* Objects with at most this many keys are checked for duplicate keys by
  * comparing every pair; larger ones (always invalid, but a 64 KiB frame holds
@@ -154,9 +151,9 @@ typedef enum {
 #define S_BIT(f) (1u << (f))
 
 static const struct {
-    const char *name;     /* the JSON key */
-    unsigned has;         /* the MT5_HAS_* bit it sets, 0 for none */
-    const char *rule;     /* completes "field 'x' must be ..." */
+    const char *name; /* the JSON key */
+    unsigned has;     /* the MT5_HAS_* bit it sets, 0 for none */
+    const char *rule; /* completes "field 'x' must be ..." */
 } s_fields[F_COUNT] = {
     [F_V] = {"v", 0, "an integer"},
     [F_ACTION] = {"action", 0, "a string"},
@@ -311,16 +308,17 @@ static bool s_is_number_char(unsigned char c)
     return s_is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
-/*  One pass over the raw bytes, before cJSON sees them. It checks what cJSON
- *  does not: strict UTF-8 (Unicode table 3-7: no overlong forms, surrogates,
- *  code points above U+10FFFF, truncated sequences or stray continuation
- *  bytes), control characters (cJSON skips any byte <= 0x20 as whitespace and
- *  takes them raw inside strings), a leading byte order mark (cJSON skips it),
- *  the number grammar, and the escape \u0000, which cJSON decodes into a NUL
- *  that silently cuts the C string short ("EURUSD\u0000x" would read as
- *  "EURUSD"). It tracks just enough state (inside a string or not) to tell
- *  where each rule applies; for a frame that is not JSON at all the state may
- *  be wrong, but cJSON rejects such a frame anyway. */
+/*  One pass over the raw bytes, before the parser (cJSON, behind mt5/json.h)
+ *  sees them. It checks what cJSON does not: strict UTF-8 (Unicode table 3-7:
+ *  no overlong forms, surrogates, code points above U+10FFFF, truncated
+ *  sequences or stray continuation bytes), control characters (cJSON skips
+ *  any byte <= 0x20 as whitespace and takes them raw inside strings), a
+ *  leading byte order mark (cJSON skips it), the number grammar, and the
+ *  escape \u0000, which cJSON decodes into a NUL that silently cuts the C
+ *  string short ("EURUSD\u0000x" would read as "EURUSD"). It tracks just
+ *  enough state (inside a string or not) to tell where each rule applies; for
+ *  a frame that is not JSON at all the state may be wrong, but cJSON rejects
+ *  such a frame anyway. */
 static s_scan_result s_scan(const unsigned char *p, size_t len)
 {
     if (memchr(p, 0, len))
@@ -342,7 +340,7 @@ static s_scan_result s_scan(const unsigned char *p, size_t len)
                 } else if (c == '\\' && i + 1 < len && p[i + 1] < 0x80) {
                     if (p[i + 1] == 'u' && len - i >= 6 && memcmp(p + i + 2, "0000", 4) == 0)
                         nul_escape = true;
-                    i++;   /* the escaped character is no string delimiter */
+                    i++; /* the escaped character is no string delimiter */
                 }
                 i++;
             } else if (c == '"') {
@@ -359,28 +357,28 @@ static s_scan_result s_scan(const unsigned char *p, size_t len)
             }
             continue;
         }
-        size_t more;                    /* continuation bytes that follow */
-        unsigned char lo = 0x80, hi = 0xBF;  /* range of the first of them */
+        size_t more;                        /* continuation bytes that follow */
+        unsigned char lo = 0x80, hi = 0xBF; /* range of the first of them */
         if (c >= 0xC2 && c <= 0xDF) {
             more = 1;
         } else if (c == 0xE0) {
             more = 2;
-            lo = 0xA0;                  /* below: overlong */
+            lo = 0xA0; /* below: overlong */
         } else if (c == 0xED) {
             more = 2;
-            hi = 0x9F;                  /* above: surrogates D800-DFFF */
+            hi = 0x9F; /* above: surrogates D800-DFFF */
         } else if (c >= 0xE1 && c <= 0xEF) {
             more = 2;
         } else if (c == 0xF0) {
             more = 3;
-            lo = 0x90;                  /* below: overlong */
+            lo = 0x90; /* below: overlong */
         } else if (c >= 0xF1 && c <= 0xF3) {
             more = 3;
         } else if (c == 0xF4) {
             more = 3;
-            hi = 0x8F;                  /* above: beyond U+10FFFF */
+            hi = 0x8F; /* above: beyond U+10FFFF */
         } else {
-            return S_SCAN_UTF8;         /* continuation byte, C0, C1, F5-FF */
+            return S_SCAN_UTF8; /* continuation byte, C0, C1, F5-FF */
         }
         if (len - i - 1 < more || p[i + 1] < lo || p[i + 1] > hi)
             return S_SCAN_UTF8;
@@ -388,7 +386,7 @@ static s_scan_result s_scan(const unsigned char *p, size_t len)
             if ((p[i + k] & 0xC0) != 0x80)
                 return S_SCAN_UTF8;
         if (!in_string)
-            bad_json = true;            /* only strings may hold non-ASCII */
+            bad_json = true; /* only strings may hold non-ASCII */
         i += more + 1;
     }
     if (nul_escape)
@@ -397,26 +395,15 @@ static s_scan_result s_scan(const unsigned char *p, size_t len)
 }
 
 /* Scan, then parse exactly len bytes: one JSON value and nothing after it but
- * JSON whitespace. Returns the tree (caller deletes) or NULL with *why set. */
-static cJSON *s_parse(const void *data, size_t len, s_scan_result *why)
+ * JSON whitespace. Returns the tree (caller destroys) or NULL with *why set. */
+static mt5_json_t *s_parse(const void *data, size_t len, s_scan_result *why)
 {
-    const unsigned char *p = data;
-    *why = s_scan(p, len);
+    *why = s_scan(data, len);
     if (*why != S_SCAN_OK)
         return NULL;
-    *why = S_SCAN_JSON;
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(data, len, &end, 0);
+    mt5_json_t *root = mt5_json_parse(data, len);
     if (!root)
-        return NULL;
-    size_t at = (size_t)((const unsigned char *)end - p);
-    while (at < len && (p[at] == ' ' || p[at] == '\t' || p[at] == '\n' || p[at] == '\r'))
-        at++;
-    if (at != len) {
-        cJSON_Delete(root);
-        return NULL;
-    }
-    *why = S_SCAN_OK;
+        *why = S_SCAN_JSON;
     return root;
 }
 
@@ -424,7 +411,7 @@ static cJSON *s_parse(const void *data, size_t len, s_scan_result *why)
 
 typedef struct {
     const char *name;
-    size_t index;      /* position in the object */
+    size_t index; /* position in the object */
 } s_key;
 
 static int s_key_cmp(const void *a, const void *b)
@@ -439,26 +426,27 @@ static int s_key_cmp(const void *a, const void *b)
 /*  Find the key whose repetition comes first in the object, so the message
  *  is the same whichever way it is searched. Returns 1 and sets *name, 0 if
  *  all keys differ, -1 if out of memory. */
-static int s_find_duplicate(const cJSON *object, const char **name)
+static int s_find_duplicate(const mt5_json_t *object, const char **name)
 {
-    size_t n = 0;
-    for (const cJSON *c = object->child; c; c = c->next)
-        n++;
+    size_t n = mt5_json_size(object);
+    const mt5_json_t *head = mt5_json_first(object);
     if (n <= S_DUP_PAIRWISE_MAX) {
-        for (const cJSON *c = object->child; c; c = c->next)
-            for (const cJSON *e = object->child; e != c; e = e->next)
-                if (strcmp(e->string, c->string) == 0) {
-                    *name = c->string;
+        for (const mt5_json_t *c = head; c; c = mt5_json_next(c)) {
+            const char *key = mt5_json_key(c);
+            for (const mt5_json_t *e = head; e != c; e = mt5_json_next(e))
+                if (strcmp(mt5_json_key(e), key) == 0) {
+                    *name = key;
                     return 1;
                 }
+        }
         return 0;
     }
     s_key *keys = malloc(n * sizeof *keys);
     if (!keys)
         return -1;
     size_t i = 0;
-    for (const cJSON *c = object->child; c; c = c->next, i++)
-        keys[i] = (s_key){c->string, i};
+    for (const mt5_json_t *c = head; c; c = mt5_json_next(c), i++)
+        keys[i] = (s_key){mt5_json_key(c), i};
     qsort(keys, n, sizeof *keys, s_key_cmp);
     /* In a run of equal names sorted by position, every entry after the
      * first is a repetition; the earliest repetition overall wins. */
@@ -475,23 +463,22 @@ static int s_find_duplicate(const cJSON *object, const char **name)
 /* ---- field values ---------------------------------------------------------------- */
 
 /* An integral JSON number within +-2^53. */
-static bool s_get_int(const cJSON *item, int64_t *out)
+static bool s_get_int(const mt5_json_t *item, int64_t *out)
 {
-    if (!cJSON_IsNumber(item))
-        return false;
-    double d = item->valuedouble;
+    double d = mt5_json_number(item); /* NAN, failing the test below, if not a number */
     if (!(fabs(d) <= S_INT_LIMIT) || (double)(int64_t)d != d)
         return false;
     *out = (int64_t)d;
     return true;
 }
 
-/* A finite JSON number (cJSON turns 1e999 into infinity). */
-static bool s_get_number(const cJSON *item, double *out)
+/* A finite JSON number (the parser turns 1e999 into infinity). */
+static bool s_get_number(const mt5_json_t *item, double *out)
 {
-    if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
+    double d = mt5_json_number(item);
+    if (!isfinite(d))
         return false;
-    *out = item->valuedouble;
+    *out = d;
     return true;
 }
 
@@ -510,9 +497,9 @@ static bool s_is_token(const char *s, size_t max, const char *extra)
 }
 
 /* Check one action field and store it in req; false if it breaks its rule. */
-static bool s_take_field(mt5_request_t *req, s_field f, const cJSON *item)
+static bool s_take_field(mt5_request_t *req, s_field f, const mt5_json_t *item)
 {
-    const char *s = cJSON_IsString(item) ? item->valuestring : NULL;
+    const char *s = mt5_json_string(item);
     size_t n;
     switch (f) {
     case F_TS:
@@ -555,14 +542,14 @@ static bool s_take_field(mt5_request_t *req, s_field f, const cJSON *item)
             memcpy(req->risk_signature, s, n + 1);
         return true;
     default:
-        return false;   /* common fields are checked by the caller */
+        return false; /* common fields are checked by the caller */
     }
 }
 
 /* ---- decode ------------------------------------------------------------------------ */
 
 /*  The checks after parsing, in the documented order. root is an object. */
-static mt5_wire_code s_decode_object(mt5_request_t *req, const cJSON *root, char *msg,
+static mt5_wire_code s_decode_object(mt5_request_t *req, const mt5_json_t *root, char *msg,
                                      size_t cap)
 {
     char echo[S_ECHO_MAX + 4];
@@ -571,18 +558,17 @@ static mt5_wire_code s_decode_object(mt5_request_t *req, const cJSON *root, char
     if (dup < 0)
         return s_fail(msg, cap, MT5_WIRE_BACKEND_ERROR, "out of memory");
     if (dup > 0)
-        return s_fail(msg, cap, MT5_WIRE_BAD_REQUEST, "duplicate field '%s'",
-                      s_echo(echo, name));
+        return s_fail(msg, cap, MT5_WIRE_BAD_REQUEST, "duplicate field '%s'", s_echo(echo, name));
 
-    const cJSON *f[F_COUNT] = {0};
-    for (const cJSON *c = root->child; c; c = c->next) {
-        s_field id = s_field_lookup(c->string);
+    const mt5_json_t *f[F_COUNT] = {0};
+    for (const mt5_json_t *c = mt5_json_first(root); c; c = mt5_json_next(c)) {
+        s_field id = s_field_lookup(mt5_json_key(c));
         if (id != F_COUNT)
             f[id] = c;
     }
 
     if (f[F_REQ_ID]) {
-        const char *s = cJSON_GetStringValue(f[F_REQ_ID]);
+        const char *s = mt5_json_string(f[F_REQ_ID]);
         if (!s || !s_is_token(s, MT5_REQ_ID_MAX, "_.:-"))
             return s_fail(msg, cap, MT5_WIRE_BAD_REQUEST, "field 'req_id' must be %s",
                           s_fields[F_REQ_ID].rule);
@@ -602,7 +588,7 @@ static mt5_wire_code s_decode_object(mt5_request_t *req, const cJSON *root, char
 
     if (!f[F_ACTION])
         return s_fail(msg, cap, MT5_WIRE_BAD_REQUEST, "missing field 'action'");
-    const char *action_text = cJSON_GetStringValue(f[F_ACTION]);
+    const char *action_text = mt5_json_string(f[F_ACTION]);
     if (!action_text)
         return s_fail(msg, cap, MT5_WIRE_BAD_REQUEST, "field 'action' must be a string");
     mt5_action action = s_action_lookup(action_text);
@@ -612,11 +598,11 @@ static mt5_wire_code s_decode_object(mt5_request_t *req, const cJSON *root, char
     const char *aname = s_action_names[action];
 
     unsigned allowed = s_specs[action].allowed;
-    for (const cJSON *c = root->child; c; c = c->next) {
-        s_field id = s_field_lookup(c->string);
+    for (const mt5_json_t *c = mt5_json_first(root); c; c = mt5_json_next(c)) {
+        s_field id = s_field_lookup(mt5_json_key(c));
         if (id == F_COUNT || !(allowed & S_BIT(id)))
             return s_fail(msg, cap, MT5_WIRE_BAD_REQUEST, "unknown field '%s' for %s",
-                          s_echo(echo, c->string), aname);
+                          s_echo(echo, mt5_json_key(c)), aname);
     }
 
     unsigned required = s_specs[action].required;
@@ -630,7 +616,7 @@ static mt5_wire_code s_decode_object(mt5_request_t *req, const cJSON *root, char
             continue;
         }
         if (id == F_REQ_ID)
-            continue;   /* already checked and stored */
+            continue; /* already checked and stored */
         if (!s_take_field(req, (s_field)id, f[id]))
             return s_fail(msg, cap, MT5_WIRE_BAD_REQUEST, "field '%s' must be %s",
                           s_fields[id].name, s_fields[id].rule);
@@ -659,7 +645,7 @@ mt5_wire_code mt5_proto_decode(mt5_request_t *req, const void *data, size_t len,
     }
 
     s_scan_result why;
-    cJSON *root = s_parse(data, len, &why);
+    mt5_json_t *root = s_parse(data, len, &why);
     if (why == S_SCAN_NUL)
         return s_fail(msg, msgcap, MT5_WIRE_BAD_REQUEST, "request contains a NUL character");
     if (why == S_SCAN_UTF8)
@@ -668,11 +654,11 @@ mt5_wire_code mt5_proto_decode(mt5_request_t *req, const void *data, size_t len,
         return s_fail(msg, msgcap, MT5_WIRE_BAD_REQUEST, "request is not valid JSON");
 
     mt5_wire_code code;
-    if (cJSON_IsObject(root))
+    if (mt5_json_kind_of(root) == MT5_JSON_OBJECT)
         code = s_decode_object(req, root, msg, msgcap);
     else
         code = s_fail(msg, msgcap, MT5_WIRE_BAD_REQUEST, "request is not a JSON object");
-    cJSON_Delete(root);
+    mt5_json_destroy(&root);
 
     if (code != MT5_WIRE_OK) {
         /* Keep only what the error reply echoes, so no half-decoded field
@@ -689,42 +675,25 @@ mt5_wire_code mt5_proto_decode(mt5_request_t *req, const void *data, size_t len,
 
 /* ---- encode helpers ------------------------------------------------------------
  *
- * Keys are string literals (added with the CS variant: never copied or
- * freed) and string values are references to the caller's memory, which
- * outlives the tree: it is printed and freed before the encoder returns.
+ * Keys are string literals and string values are the caller's memory, which
+ * outlives the tree: it is printed and freed before the encoder returns, so
+ * both are attached by reference (the *_ref builders), never copied.
  */
 
-static bool s_add(cJSON *object, const char *key, cJSON *item)
+static bool s_str(mt5_json_t *object, const char *key, const char *value)
 {
-    return cJSON_AddItemToObjectCS(object, key, item);
+    return mt5_json_add_string_ref(object, key, value ? value : "") == MT5_OK;
 }
 
-static bool s_str(cJSON *object, const char *key, const char *value)
+static bool s_num(mt5_json_t *object, const char *key, double value)
 {
-    return s_add(object, key, cJSON_CreateStringReference(value ? value : ""));
+    return mt5_json_add_number_ref(object, key, value) == MT5_OK;
 }
 
-static bool s_num(cJSON *object, const char *key, double value)
+/* Exact at every size, also past 15 digits (see mt5/json.h). */
+static bool s_int(mt5_json_t *object, const char *key, int64_t value)
 {
-    return s_add(object, key, cJSON_CreateNumber(value));
-}
-
-static bool s_int(cJSON *object, const char *key, int64_t value)
-{
-    if (value > -S_EXACT_INT_FROM && value < S_EXACT_INT_FROM)
-        return s_num(object, key, (double)value);
-    char text[24];
-    snprintf(text, sizeof text, "%lld", (long long)value);
-    return s_add(object, key, cJSON_CreateRaw(text));
-}
-
-static bool s_uint(cJSON *object, const char *key, uint64_t value)
-{
-    if (value <= INT64_MAX)
-        return s_int(object, key, (int64_t)value);
-    char text[24];
-    snprintf(text, sizeof text, "%llu", (unsigned long long)value);
-    return s_add(object, key, cJSON_CreateRaw(text));
+    return mt5_json_add_int_ref(object, key, value) == MT5_OK;
 }
 
 /* A side the caller left unset is written as "", never as a valid side. */
@@ -735,32 +704,29 @@ static const char *s_side(mt5_side side)
 }
 
 /* Print and free the tree; NULL (and the tree freed) if building failed. */
-static char *s_finish(cJSON *root, bool ok)
+static char *s_finish(mt5_json_t *root, bool ok)
 {
-    char *out = ok ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
+    char *out = ok ? mt5_json_print(root, false) : NULL;
+    mt5_json_destroy(&root);
     return out;
 }
 
 /* The head every reply starts with: status, error_code and message for a
  * non-ok reply, then req_id when there is one. */
-static cJSON *s_reply_head(mt5_wire_code code, const char *req_id, const char *message)
+static mt5_json_t *s_reply_head(mt5_wire_code code, const char *req_id, const char *message)
 {
-    cJSON *root = cJSON_CreateObject();
+    mt5_json_t *root = mt5_json_object();
     bool ok = root && s_str(root, "status", mt5_wire_status(code));
     if (ok && code != MT5_WIRE_OK)
-        ok = s_str(root, "error_code", mt5_wire_code_name(code)) &&
-             s_str(root, "message", message);
+        ok = s_str(root, "error_code", mt5_wire_code_name(code)) && s_str(root, "message", message);
     if (ok && req_id && req_id[0])
         ok = s_str(root, "req_id", req_id);
-    if (!ok) {
-        cJSON_Delete(root);
-        return NULL;
-    }
+    if (!ok)
+        mt5_json_destroy(&root);
     return root;
 }
 
-static bool s_add_account(cJSON *o, const mt5_account_t *a)
+static bool s_add_account(mt5_json_t *o, const mt5_account_t *a)
 {
     return s_int(o, "login", a->login) && s_num(o, "balance", a->balance) &&
            s_num(o, "equity", a->equity) && s_num(o, "margin", a->margin) &&
@@ -768,7 +734,7 @@ static bool s_add_account(cJSON *o, const mt5_account_t *a)
            s_int(o, "leverage", a->leverage);
 }
 
-static bool s_add_position(cJSON *o, const mt5_position_t *p)
+static bool s_add_position(mt5_json_t *o, const mt5_position_t *p)
 {
     return s_int(o, "ticket", p->ticket) && s_str(o, "symbol", p->symbol) &&
            s_str(o, "side", s_side(p->side)) && s_num(o, "volume", p->volume) &&
@@ -782,15 +748,14 @@ char *mt5_proto_encode_request(const mt5_request_t *req)
 {
     if (!req || req->action < MT5_ACTION_PING || req->action > MT5_ACTION_GET_POSITIONS)
         return NULL;
-    cJSON *root = cJSON_CreateObject();
+    mt5_json_t *root = mt5_json_object();
     bool ok = root && s_str(root, "action", s_action_names[req->action]);
     if (ok && (req->has & MT5_HAS_REQ_ID))
         ok = s_str(root, "req_id", req->req_id);
     unsigned allowed = s_specs[req->action].allowed;
     unsigned required = s_specs[req->action].required;
     for (int id = F_TS; ok && id < F_COUNT; id++) {
-        if (!(allowed & S_BIT(id)) ||
-            (!(required & S_BIT(id)) && !(req->has & s_fields[id].has)))
+        if (!(allowed & S_BIT(id)) || (!(required & S_BIT(id)) && !(req->has & s_fields[id].has)))
             continue;
         const char *key = s_fields[id].name;
         switch ((s_field)id) {
@@ -824,7 +789,7 @@ char *mt5_proto_encode_request(const mt5_request_t *req)
         case F_COMMENT:
             ok = s_str(root, key, req->comment);
             break;
-        default:   /* F_SIGNATURE, the last field */
+        default: /* F_SIGNATURE, the last field */
             ok = s_str(root, key, req->risk_signature);
             break;
         }
@@ -837,14 +802,14 @@ char *mt5_proto_encode_request(const mt5_request_t *req)
 char *mt5_proto_reply_error(mt5_wire_code code, const char *req_id, const char *message)
 {
     if (code <= MT5_WIRE_OK || code >= MT5_WIRE_CODE_COUNT)
-        return NULL;   /* not an error code: a caller bug, not a reply */
-    cJSON *root = s_reply_head(code, req_id, message);
+        return NULL; /* not an error code: a caller bug, not a reply */
+    mt5_json_t *root = s_reply_head(code, req_id, message);
     return root ? s_finish(root, true) : NULL;
 }
 
 char *mt5_proto_reply_ping(const char *req_id, int64_t server_time_ms, const int64_t *ts)
 {
-    cJSON *root = s_reply_head(MT5_WIRE_OK, req_id, NULL);
+    mt5_json_t *root = s_reply_head(MT5_WIRE_OK, req_id, NULL);
     if (!root)
         return NULL;
     bool ok = s_str(root, "action", "PING") && s_int(root, "server_time_ms", server_time_ms);
@@ -855,7 +820,7 @@ char *mt5_proto_reply_ping(const char *req_id, int64_t server_time_ms, const int
 
 char *mt5_proto_reply_open(const char *req_id, const mt5_fill_t *fill)
 {
-    cJSON *root = fill ? s_reply_head(MT5_WIRE_OK, req_id, NULL) : NULL;
+    mt5_json_t *root = fill ? s_reply_head(MT5_WIRE_OK, req_id, NULL) : NULL;
     if (!root)
         return NULL;
     bool ok = s_int(root, "ticket", fill->ticket) && s_str(root, "symbol", fill->symbol) &&
@@ -866,7 +831,7 @@ char *mt5_proto_reply_open(const char *req_id, const mt5_fill_t *fill)
 
 char *mt5_proto_reply_close(const char *req_id, const mt5_close_t *close)
 {
-    cJSON *root = close ? s_reply_head(MT5_WIRE_OK, req_id, NULL) : NULL;
+    mt5_json_t *root = close ? s_reply_head(MT5_WIRE_OK, req_id, NULL) : NULL;
     if (!root)
         return NULL;
     bool ok = s_int(root, "ticket", close->ticket) && s_num(root, "volume", close->volume) &&
@@ -876,7 +841,7 @@ char *mt5_proto_reply_close(const char *req_id, const mt5_close_t *close)
 
 char *mt5_proto_reply_account(const char *req_id, const mt5_account_t *account)
 {
-    cJSON *root = account ? s_reply_head(MT5_WIRE_OK, req_id, NULL) : NULL;
+    mt5_json_t *root = account ? s_reply_head(MT5_WIRE_OK, req_id, NULL) : NULL;
     if (!root)
         return NULL;
     return s_finish(root, s_add_account(root, account));
@@ -886,15 +851,20 @@ char *mt5_proto_reply_positions(const char *req_id, const mt5_position_t *positi
 {
     if (!positions && count)
         return NULL;
-    cJSON *root = s_reply_head(MT5_WIRE_OK, req_id, NULL);
+    mt5_json_t *root = s_reply_head(MT5_WIRE_OK, req_id, NULL);
     if (!root)
         return NULL;
-    cJSON *array = cJSON_CreateArray();
-    bool ok = s_add(root, "positions", array);
+    /* Each part is filled before it is attached: attaching takes it. */
+    mt5_json_t *array = mt5_json_array();
+    bool ok = array != NULL;
     for (size_t i = 0; ok && i < count; i++) {
-        cJSON *item = cJSON_CreateObject();
-        ok = cJSON_AddItemToArray(array, item) && s_add_position(item, &positions[i]);
+        mt5_json_t *item = mt5_json_object();
+        ok = item && s_add_position(item, &positions[i]) &&
+             mt5_json_add_ref(array, NULL, &item) == MT5_OK;
+        mt5_json_destroy(&item); /* left over only when it was not attached */
     }
+    ok = ok && mt5_json_add_ref(root, "positions", &array) == MT5_OK;
+    mt5_json_destroy(&array);
     return s_finish(root, ok);
 }
 
@@ -904,46 +874,49 @@ char *mt5_proto_reply_mark_duplicate(const char *reply)
         mt5_error_set(MT5_EINVAL, "no reply to mark as duplicate");
         return NULL;
     }
-    cJSON *root = cJSON_ParseWithOpts(reply, NULL, 1);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+    /* Trailing bytes up to 0x20 are taken as white space, as cJSON does for
+     * a NUL-terminated text; mt5_json_parse allows only JSON's four. */
+    size_t len = strlen(reply);
+    while (len > 0 && (unsigned char)reply[len - 1] <= 0x20)
+        len--;
+    mt5_json_t *root = mt5_json_parse(reply, len);
+    if (mt5_json_kind_of(root) != MT5_JSON_OBJECT) {
+        mt5_json_destroy(&root);
         mt5_error_set(MT5_EPARSE, "stored reply is not a JSON object");
         return NULL;
     }
     /* Always last, and never twice. */
-    cJSON_DeleteItemFromObjectCaseSensitive(root, "duplicate");
-    return s_finish(root, s_add(root, "duplicate", cJSON_CreateTrue()));
+    mt5_json_remove(root, "duplicate");
+    return s_finish(root, mt5_json_add_bool_ref(root, "duplicate", true) == MT5_OK);
 }
 
 /* ---- stream encoders ------------------------------------------------------------ */
 
-static cJSON *s_stream_head(const mt5_stream_hdr_t *hdr)
+static mt5_json_t *s_stream_head(const mt5_stream_hdr_t *hdr)
 {
-    cJSON *root = hdr ? cJSON_CreateObject() : NULL;
-    if (root && !(s_uint(root, "seq", hdr->seq) && s_str(root, "boot_id", hdr->boot_id) &&
-                  s_int(root, "time_ms", hdr->time_ms))) {
-        cJSON_Delete(root);
-        return NULL;
-    }
+    mt5_json_t *root = hdr ? mt5_json_object() : NULL;
+    if (root && !(mt5_json_add_uint_ref(root, "seq", hdr->seq) == MT5_OK &&
+                  s_str(root, "boot_id", hdr->boot_id) && s_int(root, "time_ms", hdr->time_ms)))
+        mt5_json_destroy(&root);
     return root;
 }
 
 char *mt5_proto_stream_heartbeat(const mt5_stream_hdr_t *hdr)
 {
-    cJSON *root = s_stream_head(hdr);
+    mt5_json_t *root = s_stream_head(hdr);
     return root ? s_finish(root, true) : NULL;
 }
 
 char *mt5_proto_stream_account(const mt5_stream_hdr_t *hdr, const mt5_account_t *account)
 {
-    cJSON *root = account ? s_stream_head(hdr) : NULL;
+    mt5_json_t *root = account ? s_stream_head(hdr) : NULL;
     return root ? s_finish(root, s_add_account(root, account)) : NULL;
 }
 
 char *mt5_proto_stream_position(const mt5_stream_hdr_t *hdr, const mt5_position_t *position,
                                 bool closed)
 {
-    cJSON *root = position ? s_stream_head(hdr) : NULL;
+    mt5_json_t *root = position ? s_stream_head(hdr) : NULL;
     if (!root)
         return NULL;
     bool ok = s_add_position(root, position) && s_str(root, "state", closed ? "closed" : "open");
@@ -955,7 +928,7 @@ char *mt5_proto_stream_fill(const mt5_stream_hdr_t *hdr, mt5_action event, const
 {
     if (event != MT5_ACTION_OPEN && event != MT5_ACTION_CLOSE)
         return NULL;
-    cJSON *root = fill ? s_stream_head(hdr) : NULL;
+    mt5_json_t *root = fill ? s_stream_head(hdr) : NULL;
     if (!root)
         return NULL;
     /* req_id is always written (a subscriber matches fills to orders by it);
@@ -978,7 +951,7 @@ static const struct {
     const char *name;
     s_reply_kind kind;
     size_t offset;
-    size_t size;       /* S_R_STR: the buffer size */
+    size_t size; /* S_R_STR: the buffer size */
 } s_reply_fields[] = {
     {"error_code", S_R_STR, offsetof(mt5_reply_t, error_code), 32},
     {"message", S_R_STR, offsetof(mt5_reply_t, message), MT5_MESSAGE_MAX},
@@ -1016,28 +989,29 @@ static void s_copy_text(char *dst, size_t cap, const char *src)
 }
 
 /* Store one known reply field; false if it has the wrong type. */
-static bool s_reply_take(mt5_reply_t *r, size_t k, const cJSON *item)
+static bool s_reply_take(mt5_reply_t *r, size_t k, const mt5_json_t *item)
 {
     char *at = (char *)r + s_reply_fields[k].offset;
+    const char *s = mt5_json_string(item);
     switch (s_reply_fields[k].kind) {
     case S_R_STR:
-        if (!cJSON_IsString(item))
+        if (!s)
             return false;
-        s_copy_text(at, s_reply_fields[k].size, item->valuestring);
+        s_copy_text(at, s_reply_fields[k].size, s);
         return true;
     case S_R_INT:
         return s_get_int(item, (int64_t *)(void *)at);
     case S_R_NUM:
         return s_get_number(item, (double *)(void *)at);
     case S_R_BOOL:
-        if (!cJSON_IsBool(item))
+        if (mt5_json_kind_of(item) != MT5_JSON_BOOL)
             return false;
-        *(bool *)at = cJSON_IsTrue(item);
+        *(bool *)at = mt5_json_true(item);
         return true;
-    default:   /* S_R_ARRAY */
-        if (!cJSON_IsArray(item))
+    default: /* S_R_ARRAY */
+        if (mt5_json_kind_of(item) != MT5_JSON_ARRAY)
             return false;
-        *(size_t *)(void *)at = (size_t)cJSON_GetArraySize(item);
+        *(size_t *)(void *)at = mt5_json_size(item);
         return true;
     }
 }
@@ -1049,7 +1023,7 @@ int mt5_proto_decode_reply(mt5_reply_t *out, const void *data, size_t len)
     if (len > MT5_MAX_FRAME)
         return mt5_error_set(MT5_EBADREPLY, "reply is larger than %d bytes", MT5_MAX_FRAME);
     s_scan_result why;
-    cJSON *root = s_parse(data, len, &why);
+    mt5_json_t *root = s_parse(data, len, &why);
     if (!root)
         return mt5_error_set(MT5_EBADREPLY, "reply %s",
                              why == S_SCAN_NUL    ? "contains a NUL character"
@@ -1058,19 +1032,21 @@ int mt5_proto_decode_reply(mt5_reply_t *out, const void *data, size_t len)
     mt5_reply_t r;
     memset(&r, 0, sizeof r);
     int rc = MT5_OK;
-    if (!cJSON_IsObject(root)) {
+    if (mt5_json_kind_of(root) != MT5_JSON_OBJECT) {
         rc = mt5_error_set(MT5_EBADREPLY, "reply is not a JSON object");
         goto done;
     }
-    const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "status"));
-    if (!status || (strcmp(status, "ok") && strcmp(status, "REJECTED") && strcmp(status, "error"))) {
+    const char *status = mt5_json_string(mt5_json_get(root, "status"));
+    if (!status ||
+        (strcmp(status, "ok") && strcmp(status, "REJECTED") && strcmp(status, "error"))) {
         rc = mt5_error_set(MT5_EBADREPLY, "reply has no status \"ok\", \"REJECTED\" or \"error\"");
         goto done;
     }
     memcpy(r.status, status, strlen(status) + 1);
-    for (const cJSON *c = root->child; c; c = c->next) {
+    for (const mt5_json_t *c = mt5_json_first(root); c; c = mt5_json_next(c)) {
+        const char *key = mt5_json_key(c);
         for (size_t k = 0; k < sizeof s_reply_fields / sizeof s_reply_fields[0]; k++) {
-            if (strcmp(c->string, s_reply_fields[k].name) != 0)
+            if (strcmp(key, s_reply_fields[k].name) != 0)
                 continue;
             if (!s_reply_take(&r, k, c)) {
                 rc = mt5_error_set(MT5_EBADREPLY, "reply field '%s' has the wrong type",
@@ -1088,6 +1064,6 @@ int mt5_proto_decode_reply(mt5_reply_t *out, const void *data, size_t len)
     mt5_error_clear();
     *out = r;
 done:
-    cJSON_Delete(root);
+    mt5_json_destroy(&root);
     return rc;
 }

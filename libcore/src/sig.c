@@ -16,17 +16,16 @@
  *  All primitives come from mt5/crypto.h; this file never sees libsodium.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mt5/crypto.h"
 #include "mt5/error.h"
+#include "mt5/file.h"
 #include "mt5/sig.h"
 
 #define SIG_HEX_LEN (2 * MT5_HMAC_LEN)
@@ -103,29 +102,22 @@ int mt5_key_load_file(mt5_key_t **out, const char *path)
     snprintf(what, sizeof what, "key file %s", path);
 
     /* Symlinks are followed (keys are often linked from a secrets mount),
-     * but the checks below are on the opened file itself, so nothing can
-     * be swapped between check and read. O_NONBLOCK keeps a FIFO from
-     * hanging the open; it is refused as not a regular file right after. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
-        return mt5_error_set(MT5_EIO, "cannot open %s: %s", what, strerror(errno));
+     * but the checks are on the opened file itself, so nothing can be
+     * swapped between check and read. */
+    int fd = -1;
+    mt5_file_info_t info;
+    int rc = mt5_file_open_regular(&fd, &info, path);
+    if (rc == MT5_EINVAL)
+        return mt5_error_set(MT5_EKEY, "%s is not a regular file", what);
+    if (rc != MT5_OK)
+        return mt5_error_set(MT5_EIO, "cannot open key file %s", mt5_error_detail());
 
-    int rc = MT5_OK;
     char *text = NULL;
     size_t len = 0;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        rc = mt5_error_set(MT5_EIO, "cannot stat %s: %s", what, strerror(errno));
-        goto done;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = mt5_error_set(MT5_EKEY, "%s is not a regular file", what);
-        goto done;
-    }
-    if ((st.st_mode & 077) != 0) {
+    if ((info.mode & 077) != 0) {
         rc = mt5_error_set(MT5_EKEY,
                            "%s is readable or writable by group or others (mode %04o); "
-                           "chmod 600 it", what, (unsigned)(st.st_mode & 07777));
+                           "chmod 600 it", what, info.mode);
         goto done;
     }
     text = mt5_secure_alloc(KEY_FILE_READ);

@@ -180,6 +180,16 @@ static int s_check_endpoint(const mt5_sock_t *self, const char *endpoint, const 
     if (strlen(endpoint) >= S_ENDPOINT_MAX)
         return mt5_error_set(MT5_EINVAL, "cannot %s %.40s...: endpoint longer than %d bytes", verb,
                              endpoint, S_ENDPOINT_MAX - 1);
+    /* libzmq reads a TCP port into 16 bits without a range check, so
+     * tcp://host:99999 would silently bind port 34463. */
+    const char *colon = strncmp(endpoint, "tcp://", 6) == 0 ? strrchr(endpoint, ':') : NULL;
+    if (colon && colon > endpoint + 5 && strcmp(colon, ":*") != 0) {
+        char *end = NULL;
+        long port = strtol(colon + 1, &end, 10);
+        if (end == colon + 1 || *end != '\0' || port < 0 || port > 65535)
+            return mt5_error_set(MT5_EINVAL, "cannot %s %s: the port must be 0-65535 or *", verb,
+                                 endpoint);
+    }
     return MT5_OK;
 }
 

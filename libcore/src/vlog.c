@@ -20,18 +20,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mt5/clock.h"
 #include "mt5/error.h"
+#include "mt5/file.h"
 #include "mt5/vlog.h"
 
-#define S_CHUNK (64 * 1024)  /* bytes read per pread when going backwards */
-#define S_REPLY_MAX 64       /* bytes of a reply kept in a result line */
+#define S_CHUNK (64 * 1024) /* bytes read per pread when going backwards */
+#define S_REPLY_MAX 64      /* bytes of a reply kept in a result line */
 
 struct mt5_vlog_t {
-    int fd;                  /* O_APPEND descriptor of the log */
+    int fd; /* O_APPEND descriptor of the log */
 };
 
 /* ---- writer ------------------------------------------------------------ */
@@ -91,8 +91,8 @@ static bool s_token_ok(const char *s, size_t len, size_t max)
 
 /* A line being built: never longer than MT5_VLOG_LINE_MAX with its '\n'. */
 typedef struct {
-    char buf[MT5_VLOG_LINE_MAX];   /* the line */
-    size_t len;                    /* bytes used */
+    char buf[MT5_VLOG_LINE_MAX]; /* the line */
+    size_t len;                  /* bytes used */
 } s_line_t;
 
 #define S_ROOM (MT5_VLOG_LINE_MAX - 1) /* content room: one byte kept for '\n' */
@@ -154,8 +154,7 @@ static int s_begin(s_line_t *l, const char *level, const char *component)
         return mt5_error_set(MT5_EINVAL, "log level '%s' is not DEBUG, INFO, WARN or ERROR",
                              level ? level : "(null)");
     if (!component || !s_token_ok(component, strlen(component), 64))
-        return mt5_error_set(MT5_EINVAL,
-                             "log component must be 1 to 63 visible ASCII characters");
+        return mt5_error_set(MT5_EINVAL, "log component must be 1 to 63 visible ASCII characters");
     char now[MT5_ISO_TIME_LEN + 1];
     if (mt5_clock_format_iso(now, sizeof now, mt5_clock_wall_ms()) != MT5_OK)
         return mt5_error_set(MT5_EINTERNAL, "the wall clock is out of range");
@@ -188,8 +187,7 @@ static int s_emit(mt5_vlog_t *self, s_line_t *l)
     return MT5_OK;
 }
 
-int mt5_vlog_write(mt5_vlog_t *self, const char *level, const char *component, const char *fmt,
-                   ...)
+int mt5_vlog_write(mt5_vlog_t *self, const char *level, const char *component, const char *fmt, ...)
 {
     if (!self || !fmt)
         return mt5_error_set(MT5_EINVAL, "no log or no message");
@@ -217,14 +215,13 @@ static int s_check_endpoint(const char *endpoint)
     return MT5_OK;
 }
 
-int mt5_vlog_pass(mt5_vlog_t *self, const char *component, const char *endpoint,
-                  int64_t rtt_us, const char *reply)
+int mt5_vlog_pass(mt5_vlog_t *self, const char *component, const char *endpoint, int64_t rtt_us,
+                  const char *reply)
 {
     if (!self || !reply)
         return mt5_error_set(MT5_EINVAL, "no log or no reply");
     if (rtt_us < 0)
-        return mt5_error_set(MT5_EINVAL, "round trip time %lld us is negative",
-                             (long long)rtt_us);
+        return mt5_error_set(MT5_EINVAL, "round trip time %lld us is negative", (long long)rtt_us);
     int rc = s_check_endpoint(endpoint);
     if (rc != MT5_OK)
         return rc;
@@ -238,13 +235,12 @@ int mt5_vlog_pass(mt5_vlog_t *self, const char *component, const char *endpoint,
     int n = snprintf(head, sizeof head, " rtt_us=%lld reply=", (long long)rtt_us);
     s_put(&line, head, (size_t)n);
     size_t len = strlen(reply);
-    s_put_escaped(&line, (const unsigned char *)reply, len < S_REPLY_MAX ? len : S_REPLY_MAX,
-                  true);
+    s_put_escaped(&line, (const unsigned char *)reply, len < S_REPLY_MAX ? len : S_REPLY_MAX, true);
     return s_emit(self, &line);
 }
 
-int mt5_vlog_fail(mt5_vlog_t *self, const char *component, const char *endpoint,
-                  const char *error, const void *reply, size_t reply_len)
+int mt5_vlog_fail(mt5_vlog_t *self, const char *component, const char *endpoint, const char *error,
+                  const void *reply, size_t reply_len)
 {
     if (!self)
         return mt5_error_set(MT5_EINVAL, "no log");
@@ -287,52 +283,48 @@ static bool s_starts(const char *p, const char *end, const char *word)
     return (size_t)(end - p) >= n && memcmp(p, word, n) == 0;
 }
 
-static int s_bad(const char *what)
-{
-    return mt5_error_set(MT5_EPARSE, "not a log line: %s", what);
-}
-
-/* Parse "RESULT ..." (p points after "RESULT ") into e. */
-static int s_parse_result(mt5_vlog_entry_t *e, const char *p, const char *end)
+/* Parse "RESULT ..." (p points after "RESULT ") into e. Returns NULL, or
+ * what is wrong. */
+static const char *s_parse_result(mt5_vlog_entry_t *e, const char *p, const char *end)
 {
     bool pass = s_starts(p, end, "PASS endpoint=");
     if (!pass && !s_starts(p, end, "FAIL endpoint="))
-        return s_bad("RESULT is not followed by 'PASS endpoint=' or 'FAIL endpoint='");
+        return "RESULT is not followed by 'PASS endpoint=' or 'FAIL endpoint='";
     p += 14;
     const char *sp = memchr(p, ' ', (size_t)(end - p));
     if (!sp || sp == p || !s_copy(e->endpoint, sizeof e->endpoint, p, (size_t)(sp - p)))
-        return s_bad("RESULT endpoint is empty, longer than 255 bytes or last");
+        return "RESULT endpoint is empty, longer than 255 bytes or last";
     p = sp + 1;
     if (pass) {
         if (!s_starts(p, end, "rtt_us="))
-            return s_bad("RESULT PASS without rtt_us=");
+            return "RESULT PASS without rtt_us=";
         p += 7;
         int64_t rtt = 0;
         const char *digits = p;
         for (; p < end && *p >= '0' && *p <= '9'; p++) {
             if (p - digits >= 18) /* keeps rtt below INT64_MAX */
-                return s_bad("RESULT PASS rtt_us has more than 18 digits");
+                return "RESULT PASS rtt_us has more than 18 digits";
             rtt = rtt * 10 + (*p - '0');
         }
         if (p == digits)
-            return s_bad("RESULT PASS rtt_us is not a number");
+            return "RESULT PASS rtt_us is not a number";
         if (!s_starts(p, end, " reply="))
-            return s_bad("RESULT PASS without reply=");
+            return "RESULT PASS without reply=";
         p += 7;
         e->rtt_us = rtt;
     } else {
         if (!s_starts(p, end, "error="))
-            return s_bad("RESULT FAIL without error=");
+            return "RESULT FAIL without error=";
         p += 6;
         const char *word = p;
         while (p < end && ((*p >= 'A' && *p <= 'Z') || *p == '_'))
             p++;
         if (p == word || !s_copy(e->error, sizeof e->error, word, (size_t)(p - word)))
-            return s_bad("RESULT FAIL error is not 1 to 31 of [A-Z_]");
+            return "RESULT FAIL error is not 1 to 31 of [A-Z_]";
         if (p == end)
-            return MT5_OK;
+            return NULL;
         if (!s_starts(p, end, " reply="))
-            return s_bad("RESULT FAIL error is followed by something other than reply=");
+            return "RESULT FAIL error is followed by something other than reply=";
         p += 7;
     }
     /* The reply runs to the end of the line; a longer one is kept cut. */
@@ -342,21 +334,22 @@ static int s_parse_result(mt5_vlog_entry_t *e, const char *p, const char *end)
     memcpy(e->reply, p, n);
     e->reply[n] = '\0';
     e->pass = pass;
-    return MT5_OK;
+    return NULL;
 }
 
-int mt5_vlog_parse_line(mt5_vlog_entry_t *out, const char *line, size_t len)
+/* The parser proper. The reader calls it on many lines that are not
+ * results, so it reports with a constant string rather than formatting a
+ * detail each time. Returns NULL, or what is wrong. */
+static const char *s_parse(mt5_vlog_entry_t *out, const char *line, size_t len)
 {
-    if (!out || !line)
-        return s_bad("no line");
     if (len > 0 && line[len - 1] == '\r')
         len--;
     if (len > MT5_VLOG_LINE_MAX)
-        return s_bad("longer than 4096 bytes");
+        return "longer than 4096 bytes";
     /* Raw control characters never come from the writer. */
     for (size_t i = 0; i < len; i++) {
         if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-            return s_bad("control character");
+            return "control character";
     }
     mt5_vlog_entry_t e;
     memset(&e, 0, sizeof e);
@@ -364,12 +357,12 @@ int mt5_vlog_parse_line(mt5_vlog_entry_t *out, const char *line, size_t len)
     const char *p = line, *end = line + len;
     if (len < MT5_ISO_TIME_LEN + 1 || mt5_clock_parse_iso(&e.time_ms, p, MT5_ISO_TIME_LEN) ||
         p[MT5_ISO_TIME_LEN] != ' ')
-        return s_bad("does not start with YYYY-MM-DDTHH:MM:SS.mmmZ and a space");
+        return "does not start with YYYY-MM-DDTHH:MM:SS.mmmZ and a space";
     p += MT5_ISO_TIME_LEN + 1;
 
     const char *sp = memchr(p, ' ', (size_t)(end - p));
     if (!sp || !s_level_ok(p, (size_t)(sp - p)))
-        return s_bad("level is not DEBUG, INFO, WARN or ERROR");
+        return "level is not DEBUG, INFO, WARN or ERROR";
     s_copy(e.level, sizeof e.level, p, (size_t)(sp - p));
     p = sp + 1;
 
@@ -377,19 +370,27 @@ int mt5_vlog_parse_line(mt5_vlog_entry_t *out, const char *line, size_t len)
     sp = memchr(p, ' ', (size_t)(end - p));
     if (!sp || sp - p < 2 || sp[-1] != ':' ||
         !s_copy(e.component, sizeof e.component, p, (size_t)(sp - p - 1)))
-        return s_bad("component is not 1 to 63 characters followed by ': '");
+        return "component is not 1 to 63 characters followed by ': '";
     p = sp + 1;
 
     /* A message whose first word is RESULT must be a well-formed result. */
     if (s_starts(p, end, "RESULT ")) {
         e.is_result = true;
-        int rc = s_parse_result(&e, p + 7, end);
-        if (rc != MT5_OK)
-            return rc;
+        const char *why = s_parse_result(&e, p + 7, end);
+        if (why)
+            return why;
     } else if (end - p == 6 && s_starts(p, end, "RESULT")) {
-        return s_bad("RESULT without a verdict");
+        return "RESULT without a verdict";
     }
     *out = e;
+    return NULL;
+}
+
+int mt5_vlog_parse_line(mt5_vlog_entry_t *out, const char *line, size_t len)
+{
+    const char *why = out && line ? s_parse(out, line, len) : "no line";
+    if (why)
+        return mt5_error_set(MT5_EPARSE, "not a log line: %s", why);
     return MT5_OK;
 }
 
@@ -432,21 +433,15 @@ int mt5_vlog_last_result(mt5_vlog_entry_t *out, const char *path, uint64_t since
 {
     if (!out || !path)
         return mt5_error_set(MT5_EINVAL, "no entry or no log file name");
-    char why[128];
-    /* O_NONBLOCK: a FIFO must not hang us; it is refused just below. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        strerror_r(errno, why, sizeof why);
-        return mt5_error_set(MT5_EIO, "%s: %s", path, why);
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return mt5_error_set(MT5_EIO, "%s: not a regular file", path);
-    }
-    uint64_t size = (uint64_t)st.st_size;
-    /* The byte before `since` tells whether a line starts at `since`;
-     * nothing earlier matters. */
+    /* Regular files only (a FIFO must not hang us): anything else is EIO. */
+    int fd = -1;
+    mt5_file_info_t info;
+    if (mt5_file_open_regular(&fd, &info, path) != MT5_OK)
+        return mt5_error_set(MT5_EIO, "%s", mt5_error_detail());
+    uint64_t size = info.size;
+    /* Reading stops at the byte before `since`: it tells whether a line
+     * starts exactly at `since`. A head that reaches back to it began
+     * before `since`, so every other line looked at starts at or after. */
     uint64_t lo = since > 0 ? since - 1 : 0;
     if (since > size || size == 0) {
         close(fd);
@@ -461,9 +456,9 @@ int mt5_vlog_last_result(mt5_vlog_entry_t *out, const char *path, uint64_t since
         close(fd);
         return mt5_error_set(MT5_ENOMEM, "%s: out of memory", path);
     }
-    size_t carry = 0;       /* bytes of carry at buf[0] */
-    bool overlong = false;  /* the line the carry belongs to is too long */
-    uint64_t ws = size;     /* file offset of the window's first byte */
+    size_t carry = 0;      /* bytes of carry at buf[0] */
+    bool overlong = false; /* the line the carry belongs to is too long */
+    uint64_t ws = size;    /* file offset of the window's first byte */
     int rc = MT5_ENOTFOUND;
     mt5_vlog_entry_t best;
     memset(&best, 0, sizeof best);
@@ -478,19 +473,20 @@ int mt5_vlog_last_result(mt5_vlog_entry_t *out, const char *path, uint64_t since
         }
         size_t wlen = n + carry;
         /* The head, up to the first '\n', may begin further back: it is a
-         * whole line only at the start of the file. */
+         * whole line only at the start of the file, and then it starts at
+         * or after `since` only when that is 0. */
         const char *nl = memchr(buf, '\n', wlen);
         size_t head = nl ? (size_t)(nl - buf) : wlen;
-        size_t pos = ws == 0 ? 0 : head + 1;
+        size_t pos = ws == 0 && since == 0 ? 0 : head + 1;
         while (pos <= wlen) {
             const char *ls = buf + pos;
             const char *le = pos < wlen ? memchr(ls, '\n', wlen - pos) : NULL;
             size_t llen = le ? (size_t)(le - ls) : wlen - pos;
             /* The window's last line is the one the carry belonged to. */
             bool skip = !le && overlong;
-            if (!skip && ws + pos >= since && llen <= carry_max && s_maybe_result(ls, llen)) {
+            if (!skip && s_maybe_result(ls, llen)) {
                 mt5_vlog_entry_t e;
-                if (mt5_vlog_parse_line(&e, ls, llen) == MT5_OK && e.is_result) {
+                if (!s_parse(&e, ls, llen) && e.is_result) {
                     e.offset = ws + pos;
                     best = e;
                     rc = MT5_OK;

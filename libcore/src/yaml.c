@@ -15,18 +15,17 @@
  *  and "key\0junk" must not read as "key".
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <yaml.h>
 
 #include "mt5/error.h"
+#include "mt5/file.h"
 #include "mt5/yaml.h"
 
 #define S_MAX_DEPTH 64
@@ -34,28 +33,28 @@
 #define S_MAX_BYTES (16u * 1024u * 1024u)
 
 struct mt5_yaml_node_t {
-    mt5_yaml_kind kind;           /* scalar, sequence or mapping */
-    int line;                     /* 1-based line of the node's first character */
-    int column;                   /* 1-based column, in characters */
-    bool plain;                   /* scalar written without quotes or block style */
-    char *text;                   /* scalar text, NUL-terminated; NULL otherwise */
-    mt5_yaml_node_t **items;      /* children; a mapping stores key, value, key, ... */
-    size_t count;                 /* number of entries in items */
-    size_t cap;                   /* allocated entries in items */
-    const mt5_yaml_doc_t *doc;    /* owning document, for error messages */
+    mt5_yaml_kind kind;        /* scalar, sequence or mapping */
+    int line;                  /* 1-based line of the node's first character */
+    int column;                /* 1-based column, in characters */
+    bool plain;                /* scalar written without quotes or block style */
+    char *text;                /* scalar text, NUL-terminated; NULL otherwise */
+    mt5_yaml_node_t **items;   /* children; a mapping stores key, value, key, ... */
+    size_t count;              /* number of entries in items */
+    size_t cap;                /* allocated entries in items */
+    const mt5_yaml_doc_t *doc; /* owning document, for error messages */
 };
 
 struct mt5_yaml_doc_t {
-    char *name;                   /* file name (or caller's name) for messages */
-    mt5_yaml_node_t *root;        /* NULL for an empty document */
+    char *name;            /* file name (or caller's name) for messages */
+    mt5_yaml_node_t *root; /* NULL for an empty document */
 };
 
 /* An open collection while the tree is built. A mapping keeps a hash set
  * of its keys, so duplicate detection stays linear on large mappings. */
 typedef struct {
-    mt5_yaml_node_t *node;        /* the sequence or mapping being filled */
-    size_t *slots;                /* mapping only: key index + 1, 0 = empty */
-    size_t nslots;                /* power of two, or 0 before the first key */
+    mt5_yaml_node_t *node; /* the sequence or mapping being filled */
+    size_t *slots;         /* mapping only: key index + 1, 0 = empty */
+    size_t nslots;         /* power of two, or 0 before the first key */
 } s_frame_t;
 
 typedef struct {
@@ -102,9 +101,7 @@ static int s_fail_at(s_builder_t *b, int code, yaml_mark_t mark, const char *wha
 static void s_offset_mark(const s_builder_t *b, size_t offset, size_t *line, size_t *col)
 {
     size_t l = 1, c = 1;
-    if (offset > b->input_len)
-        offset = b->input_len;
-    for (size_t i = 0; i < offset; i++) {
+    for (size_t i = 0; i < offset && i < b->input_len; i++) {
         unsigned char ch = (unsigned char)b->input[i];
         if (ch == '\n') {
             l++;
@@ -223,8 +220,8 @@ static int s_attach(s_builder_t *b, mt5_yaml_node_t *node, yaml_mark_t mark)
     return MT5_OK;
 }
 
-static int s_new_node(s_builder_t *b, mt5_yaml_node_t **out, mt5_yaml_kind kind,
-                      yaml_mark_t mark, const yaml_char_t *anchor)
+static int s_new_node(s_builder_t *b, mt5_yaml_node_t **out, mt5_yaml_kind kind, yaml_mark_t mark,
+                      const yaml_char_t *anchor)
 {
     if (anchor)
         return s_fail_at(b, MT5_EPARSE, mark, "aliases and anchors are not supported");
@@ -248,7 +245,7 @@ static int s_on_scalar(s_builder_t *b, const yaml_event_t *ev)
     size_t len = ev->data.scalar.length;
     if (memchr(value, '\0', len))
         return s_fail_at(b, MT5_EPARSE, ev->start_mark, "NUL characters are not supported");
-    mt5_yaml_node_t *node;
+    mt5_yaml_node_t *node = NULL;
     int rc = s_new_node(b, &node, MT5_YAML_SCALAR, ev->start_mark, ev->data.scalar.anchor);
     if (rc)
         return rc;
@@ -265,13 +262,13 @@ static int s_on_scalar(s_builder_t *b, const yaml_event_t *ev)
 
 static int s_on_start(s_builder_t *b, const yaml_event_t *ev, mt5_yaml_kind kind)
 {
-    const yaml_char_t *anchor = kind == MT5_YAML_MAP ? ev->data.mapping_start.anchor
-                                                     : ev->data.sequence_start.anchor;
+    const yaml_char_t *anchor =
+        kind == MT5_YAML_MAP ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
     if (anchor)
         return s_fail_at(b, MT5_EPARSE, ev->start_mark, "aliases and anchors are not supported");
     if (b->depth >= S_MAX_DEPTH)
         return s_fail_at(b, MT5_EPARSE, ev->start_mark, "nesting deeper than 64");
-    mt5_yaml_node_t *node;
+    mt5_yaml_node_t *node = NULL;
     int rc = s_new_node(b, &node, kind, ev->start_mark, NULL);
     if (rc)
         return rc;
@@ -397,29 +394,19 @@ int mt5_yaml_load_file(mt5_yaml_doc_t **out, const char *path)
 {
     if (!out || !path)
         return mt5_error_set(MT5_EINVAL, "no file to parse");
-    char why[128];
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        strerror_r(errno, why, sizeof why);
-        return mt5_error_set(MT5_EIO, "%s: %s", path, why);
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        strerror_r(errno, why, sizeof why);
-        close(fd);
-        return mt5_error_set(MT5_EIO, "%s: %s", path, why);
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return mt5_error_set(MT5_EIO, "%s: not a regular file", path);
-    }
-    if (st.st_size > (off_t)S_MAX_BYTES) {
+    /* Regular files only: a FIFO or a device could block or never end. */
+    int fd = -1;
+    mt5_file_info_t info;
+    if (mt5_file_open_regular(&fd, &info, path) != MT5_OK)
+        return mt5_error_set(MT5_EIO, "%s", mt5_error_detail());
+    if (info.size > S_MAX_BYTES) {
         close(fd);
         return mt5_error_set(MT5_ETOOLARGE, "%s: larger than %u bytes", path, S_MAX_BYTES);
     }
     /* Read to the end rather than trusting st_size: the file may grow
-     * while we read it, and the limit must still hold. */
-    size_t cap = (size_t)st.st_size + 1, len = 0;
+     * while we read it, and the limit must still hold. Files in /proc
+     * report a size of 0 and are read the same way. */
+    size_t cap = (size_t)info.size + 1, len = 0;
     char *buf = malloc(cap + 1);
     if (!buf) {
         close(fd);
@@ -430,8 +417,7 @@ int mt5_yaml_load_file(mt5_yaml_doc_t **out, const char *path)
             if (cap > S_MAX_BYTES) {
                 free(buf);
                 close(fd);
-                return mt5_error_set(MT5_ETOOLARGE, "%s: larger than %u bytes", path,
-                                     S_MAX_BYTES);
+                return mt5_error_set(MT5_ETOOLARGE, "%s: larger than %u bytes", path, S_MAX_BYTES);
             }
             size_t ncap = cap * 2 > S_MAX_BYTES + 1 ? S_MAX_BYTES + 1 : cap * 2;
             char *nbuf = realloc(buf, ncap + 1);
@@ -447,10 +433,10 @@ int mt5_yaml_load_file(mt5_yaml_doc_t **out, const char *path)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            strerror_r(errno, why, sizeof why);
+            int saved = errno;
             free(buf);
             close(fd);
-            return mt5_error_set(MT5_EIO, "%s: %s", path, why);
+            return mt5_error_set(MT5_EIO, "%s: %s", path, strerror(saved));
         }
         if (n == 0)
             break;

@@ -20,10 +20,10 @@
 #include "mt5/error.h"
 
 static const char *const s_vars[] = {
-    "MT5_ENDPOINT",      "MT5_TIMEOUT_MS",      "MT5_RETRIES",       "MT5_VERIFY_LOG",
-    "MT5_BIND",          "MT5_STREAM",          "MT5_KEY_FILE",      "MT5_SIGNATURE_TTL_MS",
-    "MT5_HEARTBEAT_MS",  "MT5_MAX_VOLUME",      "MT5_MAX_POSITIONS", "MT5_PAPER_LOGIN",
-    "MT5_PAPER_BALANCE", "MT5_PAPER_CURRENCY",  "MT5_PAPER_LEVERAGE",
+    "MT5_ENDPOINT",      "MT5_TIMEOUT_MS",     "MT5_RETRIES",        "MT5_VERIFY_LOG",
+    "MT5_BIND",          "MT5_STREAM",         "MT5_KEY_FILE",       "MT5_SIGNATURE_TTL_MS",
+    "MT5_HEARTBEAT_MS",  "MT5_MAX_VOLUME",     "MT5_MAX_POSITIONS",  "MT5_PAPER_LOGIN",
+    "MT5_PAPER_BALANCE", "MT5_PAPER_CURRENCY", "MT5_PAPER_LEVERAGE", "MT5_CONFIG",
 };
 #define S_NVARS (sizeof s_vars / sizeof s_vars[0])
 
@@ -424,7 +424,7 @@ static void test_config__env_without_variables_changes_nothing(void **state)
     (void)state;
     mt5_config_t c;
     mt5_config_defaults(&c);
-    setenv("MT5_RETRIES", "", 1); /* empty is the same as unset */
+    setenv("MT5_RETRIES", "", 1);      /* empty is the same as unset */
     setenv("MT5_RISK_KEY", "00ff", 1); /* not a setting: never read */
     assert_int_equal(mt5_config_apply_env(&c), MT5_OK);
     s_expect_defaults(&c);
@@ -443,10 +443,12 @@ static void test_config__bad_env_values_give_exact_errors(void **state)
         {"MT5_ENDPOINT", "localhost:5555",
          "MT5_ENDPOINT must be an endpoint starting with tcp://, ipc:// or inproc://, not "
          "'localhost:5555'"},
-        {"MT5_BIND", "tcp://", "MT5_BIND must be an endpoint starting with tcp://, ipc:// or "
-                               "inproc://, not 'tcp://'"},
-        {"MT5_STREAM", "tcp://a\tb", "MT5_STREAM must be an endpoint starting with tcp://, ipc:// "
-                                     "or inproc://, not 'tcp://a\tb'"},
+        {"MT5_BIND", "tcp://",
+         "MT5_BIND must be an endpoint starting with tcp://, ipc:// or "
+         "inproc://, not 'tcp://'"},
+        {"MT5_STREAM", "tcp://a\tb",
+         "MT5_STREAM must be an endpoint starting with tcp://, ipc:// "
+         "or inproc://, not 'tcp://a\tb'"},
         {"MT5_TIMEOUT_MS", "5s", "MT5_TIMEOUT_MS must be an integer from 1 to 3600000, not '5s'"},
         {"MT5_TIMEOUT_MS", " 5", "MT5_TIMEOUT_MS must be an integer from 1 to 3600000, not ' 5'"},
         {"MT5_TIMEOUT_MS", "0", "MT5_TIMEOUT_MS must be an integer from 1 to 3600000, not '0'"},
@@ -461,8 +463,9 @@ static void test_config__bad_env_values_give_exact_errors(void **state)
         {"MT5_MAX_VOLUME", "1e400",
          "MT5_MAX_VOLUME must be a number > 0 and <= 1000000, not '1e400'"},
         {"MT5_MAX_VOLUME", "1,5", "MT5_MAX_VOLUME must be a number > 0 and <= 1000000, not '1,5'"},
-        {"MT5_MAX_VOLUME", "1.5.", "MT5_MAX_VOLUME must be a number > 0 and <= 1000000, not "
-                                   "'1.5.'"},
+        {"MT5_MAX_VOLUME", "1.5.",
+         "MT5_MAX_VOLUME must be a number > 0 and <= 1000000, not "
+         "'1.5.'"},
         {"MT5_MAX_VOLUME", "-", "MT5_MAX_VOLUME must be a number > 0 and <= 1000000, not '-'"},
         {"MT5_MAX_VOLUME", "0", "MT5_MAX_VOLUME must be a number > 0 and <= 1000000, not '0'"},
         {"MT5_MAX_POSITIONS", "99999999999999999999",
@@ -508,6 +511,36 @@ static void test_config__env_wins_over_file(void **state)
     s_clear_env(NULL);
 }
 
+static void test_config__resolve_runs_defaults_file_then_env(void **state)
+{
+    (void)state;
+    mt5_config_t c;
+    memset(&c, 0x5a, sizeof c);
+    /* No file anywhere: the defaults. */
+    assert_int_equal(mt5_config_resolve(&c, NULL), MT5_OK);
+    s_expect_defaults(&c);
+    /* $MT5_CONFIG names the file when no path is given; env beats it. */
+    const char *path = s_file("client:\n  timeout_ms: 100\n  retries: 7\n");
+    setenv("MT5_CONFIG", path, 1);
+    setenv("MT5_RETRIES", "9", 1);
+    assert_int_equal(mt5_config_resolve(&c, NULL), MT5_OK);
+    assert_int_equal(c.timeout_ms, 100);
+    assert_int_equal(c.retries, 9);
+    /* An explicit path wins over $MT5_CONFIG. */
+    setenv("MT5_CONFIG", "/nonexistent/mt5.yaml", 1);
+    assert_int_equal(mt5_config_resolve(&c, path), MT5_OK);
+    assert_int_equal(c.timeout_ms, 100);
+    /* A failing step leaves *cfg alone and says why. */
+    mt5_config_t before = c;
+    assert_int_equal(mt5_config_resolve(&c, NULL), MT5_EIO);
+    assert_non_null(strstr(mt5_error_detail(), "/nonexistent/mt5.yaml"));
+    setenv("MT5_RETRIES", "lots", 1);
+    assert_int_equal(mt5_config_resolve(&c, path), MT5_EINVAL);
+    assert_memory_equal(&c, &before, sizeof c);
+    assert_int_equal(mt5_config_resolve(NULL, path), MT5_EINVAL);
+    s_clear_env(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,14 +552,14 @@ int main(void)
         cmocka_unit_test(test_config__error_after_good_keys_changes_nothing),
         cmocka_unit_test(test_config__overlong_strings_are_refused),
         cmocka_unit_test(test_config__unreadable_file_is_eio),
-        cmocka_unit_test_setup_teardown(test_config__env_sets_every_key, s_clear_env,
-                                        s_clear_env),
+        cmocka_unit_test_setup_teardown(test_config__env_sets_every_key, s_clear_env, s_clear_env),
         cmocka_unit_test_setup_teardown(test_config__env_without_variables_changes_nothing,
                                         s_clear_env, s_clear_env),
-        cmocka_unit_test_setup_teardown(test_config__bad_env_values_give_exact_errors,
-                                        s_clear_env, s_clear_env),
-        cmocka_unit_test_setup_teardown(test_config__env_wins_over_file, s_clear_env,
+        cmocka_unit_test_setup_teardown(test_config__bad_env_values_give_exact_errors, s_clear_env,
                                         s_clear_env),
+        cmocka_unit_test_setup_teardown(test_config__env_wins_over_file, s_clear_env, s_clear_env),
+        cmocka_unit_test_setup_teardown(test_config__resolve_runs_defaults_file_then_env,
+                                        s_clear_env, s_clear_env),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

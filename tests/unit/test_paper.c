@@ -655,10 +655,40 @@ static void test_paper__many_positions_grow(void **state)
     mt5_backend_destroy(&paper);
 }
 
+static void test_paper__disabled_symbol_refuses_opens_only(void **state)
+{
+    (void)state;
+    mt5_backend_t *paper = mt5_paper_new(NULL);
+    mt5_fill_t fill = s_open_ok(paper, s_open_req("US30", MT5_SIDE_BUY, 0.1));
+    assert_int_equal(mt5_paper_disable_symbol(paper, "US30"), MT5_OK);
+    mt5_request_t req = s_open_req("US30", MT5_SIDE_BUY, 0.1);
+    mt5_fill_t again;
+    char msg[256] = "";
+    assert_int_equal(mt5_backend_open(paper, &req, &again, msg, sizeof msg),
+                     MT5_WIRE_BACKEND_ERROR);
+    assert_string_equal(msg, "trading is disabled for US30 on this backend");
+    const mt5_position_t *list;
+    assert_int_equal(s_positions(paper, &list), 1);
+    /* Closing stays possible, and other symbols still trade. */
+    s_close_ok(paper, s_close_req(fill.ticket));
+    s_open_ok(paper, s_open_req("EURUSD", MT5_SIDE_SELL, 0.1));
+    assert_int_equal(mt5_paper_disable_symbol(paper, "bad symbol"), MT5_EINVAL);
+    assert_int_equal(mt5_paper_disable_symbol(paper, NULL), MT5_EINVAL);
+    char name[16];
+    for (int i = 1; i < MT5_PAPER_DISABLED_MAX; i++) {
+        snprintf(name, sizeof name, "SYM%d", i);
+        assert_int_equal(mt5_paper_disable_symbol(paper, name), MT5_OK);
+    }
+    assert_int_equal(mt5_paper_disable_symbol(paper, "ONEMORE"), MT5_ETOOLARGE);
+    mt5_backend_destroy(&paper);
+    assert_int_equal(mt5_paper_disable_symbol(NULL, "US30"), MT5_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paper__defaults_account),
+        cmocka_unit_test(test_paper__disabled_symbol_refuses_opens_only),
         cmocka_unit_test(test_paper__options_custom),
         cmocka_unit_test(test_paper__options_bad),
         cmocka_unit_test(test_paper__open_market_buy),

@@ -164,8 +164,8 @@ static void test_yaml__root_scalar_and_sequence(void **state)
 static void test_yaml__empty_documents_have_null_root(void **state)
 {
     (void)state;
-    static const char *const empty[] = {"", "\n", "# only a comment\n", "---\n", "---\n...\n",
-                                        "\xef\xbb\xbf"};
+    static const char *const empty[] = {"",      "\n",         "# only a comment\n",
+                                        "---\n", "---\n...\n", "\xef\xbb\xbf"};
     for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
         mt5_yaml_doc_t *doc = s_load(empty[i]);
         assert_non_null(doc);
@@ -314,6 +314,15 @@ static void test_yaml__node_limit_is_100000(void **state)
     mt5_yaml_doc_t *doc = s_load(text);
     assert_int_equal(mt5_yaml_size(mt5_yaml_root(doc)), 99999);
     mt5_yaml_destroy(&doc);
+    /* The node past the limit may be a collection too. */
+    size_t len = strlen(text);
+    char *more = malloc(len + 4);
+    assert_non_null(more);
+    memcpy(more, text, len - 1);
+    memcpy(more + len - 1, ",[]]", 5);
+    assert_int_equal(mt5_yaml_load_string(&doc, more, "wide"), MT5_ETOOLARGE);
+    assert_string_equal(mt5_error_detail(), "wide:1:200000: more than 100000 nodes");
+    free(more);
     free(text);
 
     text = s_flat(100000);
@@ -352,9 +361,14 @@ static void test_yaml__bad_files_give_exact_errors(void **state)
         {"nul.yaml", "a: 1\nb: x\0y\n", 12, "2:5: control characters are not allowed (#x00)"},
         {"utf8.yaml", "a: 1\nb: \xe2\x82\n", 10, "2:4: incomplete UTF-8 octet sequence"},
         {"overlong.yaml", "k: \xc0\xaf\n", 6, "1:4: invalid length of a UTF-8 sequence"},
-        {"garbage.bin", "\x7f" "ELF\x02\x01\x01\0\0\0", 10,
-         "1:1: control characters are not allowed (#x7F)"},
-        {"bom16.yaml", "\xff\xfe" "a\0:\0", 6, "1:1: invalid leading UTF-8 octet (#xFF)"},
+        {"garbage.bin",
+         "\x7f"
+         "ELF\x02\x01\x01\0\0\0",
+         10, "1:1: control characters are not allowed (#x7F)"},
+        {"bom16.yaml",
+         "\xff\xfe"
+         "a\0:\0",
+         6, "1:1: invalid leading UTF-8 octet (#xFF)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[256], want[512];
@@ -424,6 +438,43 @@ static void test_yaml__file_over_16_mib_is_too_large(void **state)
     assert_int_equal(unlink(path), 0);
 }
 
+static void test_yaml__string_over_16_mib_is_too_large(void **state)
+{
+    (void)state;
+    size_t len = 16 * 1024 * 1024 + 1;
+    char *text = malloc(len + 1);
+    assert_non_null(text);
+    memset(text, '#', len);
+    text[len] = '\0';
+    mt5_yaml_doc_t *doc = NULL;
+    assert_int_equal(mt5_yaml_load_string(&doc, text, "big"), MT5_ETOOLARGE);
+    assert_string_equal(mt5_error_detail(), "big: larger than 16777216 bytes");
+    assert_null(doc);
+    free(text);
+}
+
+static void test_yaml__file_of_unknown_size_is_read_to_its_end(void **state)
+{
+    (void)state;
+    /* /proc files say they are 0 bytes long; /proc/self/status is
+     * "Key:<tab>value" lines, which read as a mapping. */
+    char comm[64] = "";
+    FILE *f = fopen("/proc/self/comm", "r");
+    if (!f || !fgets(comm, sizeof comm, f))
+        skip();
+    fclose(f);
+    comm[strcspn(comm, "\n")] = '\0';
+    mt5_yaml_doc_t *doc = NULL;
+    assert_int_equal(mt5_yaml_load_file(&doc, "/proc/self/status"), MT5_OK);
+    const mt5_yaml_node_t *root = mt5_yaml_root(doc);
+    assert_int_equal(mt5_yaml_kind_of(root), MT5_YAML_MAP);
+    assert_true(mt5_yaml_size(root) > 20);
+    s_expect_node(mt5_yaml_key(root, 0), MT5_YAML_SCALAR, 1, 1);
+    assert_string_equal(mt5_yaml_scalar(mt5_yaml_key(root, 0)), "Name");
+    assert_string_equal(mt5_yaml_scalar(mt5_yaml_get(root, "Name")), comm);
+    mt5_yaml_destroy(&doc);
+}
+
 static void test_yaml__bad_arguments(void **state)
 {
     (void)state;
@@ -489,9 +540,20 @@ static void test_yaml__int_reads(void **state)
         assert_int_equal(v, good[i].value);
         mt5_yaml_destroy(&doc);
     }
-    static const char *const bad[] = {"9223372036854775808", "-9223372036854775809", "1.0",
-                                      "12a", "0x10", "-x", "+", "''", "'5'", "[1]", "{a: 1}",
-                                      "1e3", "", "99999999999999999999"};
+    static const char *const bad[] = {"9223372036854775808",
+                                      "-9223372036854775809",
+                                      "1.0",
+                                      "12a",
+                                      "0x10",
+                                      "-x",
+                                      "+",
+                                      "''",
+                                      "'5'",
+                                      "[1]",
+                                      "{a: 1}",
+                                      "1e3",
+                                      "",
+                                      "99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         mt5_yaml_doc_t *doc;
         int64_t v = 77;
@@ -522,8 +584,8 @@ static void test_yaml__double_reads(void **state)
         const char *text;
         double value;
     } good[] = {
-        {"0", 0.0},     {"1.5", 1.5},   {"-2.25", -2.25}, {"+3", 3.0},
-        {"1e3", 1000.0}, {"2.5E-1", 0.25}, {".5", 0.5},     {"100", 100.0},
+        {"0", 0.0},      {"1.5", 1.5},     {"-2.25", -2.25}, {"+3", 3.0},
+        {"1e3", 1000.0}, {"2.5E-1", 0.25}, {".5", 0.5},      {"100", 100.0},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         mt5_yaml_doc_t *doc;
@@ -532,8 +594,8 @@ static void test_yaml__double_reads(void **state)
         assert_true(v == good[i].value);
         mt5_yaml_destroy(&doc);
     }
-    static const char *const bad[] = {"1e999", "-1e999", "nan", "inf", ".inf", "0x10", "1.5x",
-                                      "'1.5'", "", "abc", "1..2", "[1]", "e", "+"};
+    static const char *const bad[] = {"1e999", "-1e999", "nan", "inf",  ".inf", "0x10", "1.5x",
+                                      "'1.5'", "",       "abc", "1..2", "[1]",  "e",    "+"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         mt5_yaml_doc_t *doc;
         double v = 77;
@@ -600,6 +662,8 @@ int main(void)
         cmocka_unit_test(test_yaml__empty_file_has_null_root),
         cmocka_unit_test(test_yaml__unreadable_files_are_eio),
         cmocka_unit_test(test_yaml__file_over_16_mib_is_too_large),
+        cmocka_unit_test(test_yaml__string_over_16_mib_is_too_large),
+        cmocka_unit_test(test_yaml__file_of_unknown_size_is_read_to_its_end),
         cmocka_unit_test(test_yaml__bad_arguments),
         cmocka_unit_test(test_yaml__int_reads),
         cmocka_unit_test(test_yaml__double_reads),

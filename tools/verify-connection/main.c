@@ -95,15 +95,7 @@ int main(int argc, char **argv)
         return s_usage_error("unexpected argument", argv[optind]);
 
     mt5_config_t cfg;
-    mt5_config_defaults(&cfg);
-    if (!config)
-        config = getenv("MT5_CONFIG");
-    int rc = MT5_OK;
-    if (config && *config)
-        rc = mt5_config_load(&cfg, config);
-    if (rc == MT5_OK)
-        rc = mt5_config_apply_env(&cfg);
-    if (rc != MT5_OK) {
+    if (mt5_config_resolve(&cfg, config) != MT5_OK) {
         fprintf(stderr, "verify-connection: %s\n", mt5_error_detail());
         return EXIT_USAGE;
     }

@@ -40,6 +40,11 @@ typedef struct mt5_backend_t mt5_backend_t;
 mt5_backend_t *mt5_backend_new(const mt5_backend_ops *ops, void *impl);
 void mt5_backend_destroy(mt5_backend_t **self);
 
+/* For implementations: write the one-sentence message of a refusal into
+ * msg (msgcap bytes incl. NUL); does nothing when msg is NULL or msgcap 0. */
+void mt5_backend_message(char *msg, size_t msgcap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 const char *mt5_backend_name(const mt5_backend_t *self);
 
 /* The implementation behind self when it was made with `ops`, else NULL: a

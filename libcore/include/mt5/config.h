@@ -50,4 +50,10 @@ int mt5_config_load(mt5_config_t *cfg, const char *path);
  *  MT5_EINVAL with detail naming the variable, and *cfg is left unchanged. */
 int mt5_config_apply_env(mt5_config_t *cfg);
 
+/*  What every tool does before its own flags: the defaults, then the YAML
+ *  file at `path` (or, when path is NULL, the file named by $MT5_CONFIG if
+ *  set and non-empty), then the environment. Returns MT5_OK, or the error
+ *  of the step that failed with its detail; *cfg is written only on MT5_OK. */
+int mt5_config_resolve(mt5_config_t *cfg, const char *path);
+
 #endif

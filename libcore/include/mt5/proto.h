@@ -3,7 +3,8 @@
  *  Requests are decoded into an mt5_request_t with strict validation: every
  *  field's type and range is checked and a failure names the field. Replies
  *  and stream bodies are encoded from plain structs. Nothing here does I/O;
- *  the codec is the one place in libcore that knows JSON.
+ *  the codec is the one place that knows the protocol's JSON shapes (mt5/json.h
+ *  holds the JSON library itself).
  */
 #ifndef MT5_PROTO_H
 #define MT5_PROTO_H

@@ -22,7 +22,8 @@ typedef struct mt5_yaml_node_t mt5_yaml_node_t;
  *  On success *out is caller-owned, destroy with mt5_yaml_destroy(). On
  *  failure returns MT5_EIO or MT5_EPARSE, with a detail of the form
  *  "<name>:<line>:<column>: <what is wrong>" (1-based). An empty document
- *  has a NULL root. */
+ *  has a NULL root. Other codes: MT5_ETOOLARGE (over 16 MiB or 100000
+ *  nodes), MT5_EINVAL (bad arguments), MT5_ENOMEM. */
 int mt5_yaml_load_file(mt5_yaml_doc_t **out, const char *path);
 int mt5_yaml_load_string(mt5_yaml_doc_t **out, const char *text, const char *name);
 void mt5_yaml_destroy(mt5_yaml_doc_t **self);
