@@ -82,7 +82,8 @@ mt5_wire_code mt5_backend_open(mt5_backend_t *self, const mt5_request_t *req, mt
                                char *msg, size_t msgcap)
 {
     if (!self || !req || !fill) {
-        mt5_backend_message(msg, msgcap, "internal error: open called without a backend, request or fill");
+        mt5_backend_message(msg, msgcap,
+                            "internal error: open called without a backend, request or fill");
         return MT5_WIRE_BACKEND_ERROR;
     }
     return self->ops->open(self->impl, req, fill, msg, msgcap);
@@ -92,7 +93,8 @@ mt5_wire_code mt5_backend_close(mt5_backend_t *self, const mt5_request_t *req, m
                                 char *msg, size_t msgcap)
 {
     if (!self || !req || !out) {
-        mt5_backend_message(msg, msgcap, "internal error: close called without a backend, request or result");
+        mt5_backend_message(msg, msgcap,
+                            "internal error: close called without a backend, request or result");
         return MT5_WIRE_BACKEND_ERROR;
     }
     return self->ops->close(self->impl, req, out, msg, msgcap);

@@ -24,7 +24,7 @@ _Static_assert(alignof(crypto_hash_sha256_state) <= 16,
                "mt5_sha256_ctx is not aligned enough for crypto_hash_sha256_state");
 
 static pthread_once_t s_init_once = PTHREAD_ONCE_INIT;
-static int s_init_result = MT5_EINTERNAL;   /* written once, under s_init_once */
+static int s_init_result = MT5_EINTERNAL; /* written once, under s_init_once */
 
 static void s_init(void)
 {
@@ -42,8 +42,8 @@ int mt5_crypto_init(void)
     return MT5_OK;
 }
 
-void mt5_hmac_sha256(uint8_t out[MT5_HMAC_LEN], const uint8_t *key, size_t keylen,
-                     const void *msg, size_t len)
+void mt5_hmac_sha256(uint8_t out[MT5_HMAC_LEN], const uint8_t *key, size_t keylen, const void *msg,
+                     size_t len)
 {
     /* The _init/_update/_final form takes a key of any length (longer than
      * a block, it is hashed first, as RFC 2104 says); the one-shot
@@ -132,12 +132,11 @@ int mt5_hex_decode(uint8_t *bin, size_t cap, size_t *n, const char *hex, size_t 
      * The position is reported, never the character: it may be a secret's. */
     for (size_t i = 0; i < len; i++) {
         if (!s_is_hex(hex[i]))
-            return mt5_error_set(MT5_EPARSE, "hex decode: character %zu is not a hex digit",
-                                 i + 1);
+            return mt5_error_set(MT5_EPARSE, "hex decode: character %zu is not a hex digit", i + 1);
     }
     if (len / 2 > cap)
-        return mt5_error_set(MT5_ETOOLARGE, "hex decode: %zu bytes do not fit in %zu",
-                             len / 2, cap);
+        return mt5_error_set(MT5_ETOOLARGE, "hex decode: %zu bytes do not fit in %zu", len / 2,
+                             cap);
     size_t got = 0;
     (void)mt5_crypto_init();
     if (len > 0 && (sodium_hex2bin(bin, cap, hex, len, NULL, &got, NULL) != 0 || got != len / 2))

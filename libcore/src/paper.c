@@ -37,7 +37,7 @@ typedef struct {
     size_t count;              /* used entries of positions */
     size_t cap;                /* allocated entries of positions */
     char disabled[MT5_PAPER_DISABLED_MAX][MT5_SYMBOL_MAX + 1]; /* OPEN refused on these */
-    size_t disabled_count;     /* used entries of disabled */
+    size_t disabled_count;                                     /* used entries of disabled */
 } s_paper_t;
 
 /* The symbols the model knows by name; the rest are priced from a hash. */
@@ -163,7 +163,6 @@ static void s_account_now(s_paper_t *self, mt5_account_t *out)
     *out = account;
 }
 
-
 /* The gateway validates requests before they get here; these checks catch a
  * gateway bug without trusting it, and never fire for a decoded request. */
 static mt5_wire_code s_check_open(const mt5_request_t *req, char *msg, size_t msgcap)
@@ -209,7 +208,8 @@ static mt5_wire_code s_open(void *impl, const mt5_request_t *req, mt5_fill_t *fi
 
     for (size_t i = 0; i < self->disabled_count; i++) {
         if (strcmp(self->disabled[i], req->symbol) == 0) {
-            mt5_backend_message(msg, msgcap, "trading is disabled for %s on this backend", req->symbol);
+            mt5_backend_message(msg, msgcap, "trading is disabled for %s on this backend",
+                                req->symbol);
             return MT5_WIRE_BACKEND_ERROR;
         }
     }
@@ -227,7 +227,7 @@ static mt5_wire_code s_open(void *impl, const mt5_request_t *req, mt5_fill_t *fi
     /* Written as !(<=) so that an infinite need is refused too. */
     if (!(need <= account.free_margin)) {
         mt5_backend_message(msg, msgcap, "insufficient free margin: need %.2f, have %.2f", need,
-              account.free_margin);
+                            account.free_margin);
         return MT5_WIRE_RISK_REJECTED;
     }
 
@@ -285,8 +285,8 @@ static mt5_wire_code s_close(void *impl, const mt5_request_t *req, mt5_close_t *
             return MT5_WIRE_BAD_REQUEST;
         }
         if (req->volume > pos->volume + S_VOLUME_EPS) {
-            mt5_backend_message(msg, msgcap, "close volume %.8g exceeds position volume %.8g", req->volume,
-                  pos->volume);
+            mt5_backend_message(msg, msgcap, "close volume %.8g exceeds position volume %.8g",
+                                req->volume, pos->volume);
             return MT5_WIRE_RISK_REJECTED;
         }
         /* The remainder is kept to 8 decimals, the wire's precision, so

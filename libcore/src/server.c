@@ -23,18 +23,18 @@
 #include "mt5/sock.h"
 
 struct mt5_server_t {
-    mt5_server_options opts;          /* copy; endpoint pointers re-aimed below */
-    char bind[256];                   /* requested command endpoint */
-    char stream[256];                 /* requested stream endpoint ("" = none) */
-    mt5_backend_t *backend;           /* owned */
-    mt5_idem_t *idem;                 /* owned: executed req_ids */
-    mt5_sock_t *router;               /* owned, NULL until bound */
-    mt5_sock_t *pub;                  /* owned, NULL without a stream */
-    char boot_id[33];                 /* random, fixed for this run */
-    uint64_t seq;                     /* last stream sequence number sent */
-    int64_t (*now_ms)(void *arg);     /* wall clock, replaceable by tests */
+    mt5_server_options opts;      /* copy; endpoint pointers re-aimed below */
+    char bind[256];               /* requested command endpoint */
+    char stream[256];             /* requested stream endpoint ("" = none) */
+    mt5_backend_t *backend;       /* owned */
+    mt5_idem_t *idem;             /* owned: executed req_ids */
+    mt5_sock_t *router;           /* owned, NULL until bound */
+    mt5_sock_t *pub;              /* owned, NULL without a stream */
+    char boot_id[33];             /* random, fixed for this run */
+    uint64_t seq;                 /* last stream sequence number sent */
+    int64_t (*now_ms)(void *arg); /* wall clock, replaceable by tests */
     void *now_arg;
-    uint64_t requests;                /* requests answered */
+    uint64_t requests; /* requests answered */
 };
 
 static int64_t s_wall_clock(void *arg)
@@ -346,9 +346,10 @@ static char *s_order(mt5_server_t *self, const mt5_request_t *req)
 
     int64_t now = self->now_ms(self->now_arg);
     if (!mt5_sig_fresh(ts_ms, now, self->opts.signature_ttl_ms))
-        return s_reject(MT5_WIRE_EXPIRED_SIGNATURE, req,
-                        "risk_signature time is %lld ms from the gateway clock; the limit is %lld ms",
-                        (long long)llabs(now - ts_ms), (long long)self->opts.signature_ttl_ms);
+        return s_reject(
+            MT5_WIRE_EXPIRED_SIGNATURE, req,
+            "risk_signature time is %lld ms from the gateway clock; the limit is %lld ms",
+            (long long)llabs(now - ts_ms), (long long)self->opts.signature_ttl_ms);
 
     char *reply = s_check_limits(self, req);
     if (reply)

@@ -30,7 +30,7 @@
 
 #define SIG_HEX_LEN (2 * MT5_HMAC_LEN)
 #define SIG_TS_DIGITS_MAX 18
-#define SIG_TS_MAX INT64_C(999999999999999999)    /* 18 digits */
+#define SIG_TS_MAX INT64_C(999999999999999999) /* 18 digits */
 #define KEY_HEX_MIN (2 * MT5_KEY_MIN)
 #define KEY_HEX_MAX (2 * MT5_KEY_MAX)
 /* The longest valid key file: all digits plus "\r\n". Reading one byte more
@@ -38,8 +38,8 @@
 #define KEY_FILE_READ (KEY_HEX_MAX + 3)
 
 struct mt5_key_t {
-    uint8_t *bytes;     /* the key, in mt5_secure_alloc memory */
-    size_t len;         /* its length in bytes, MT5_KEY_MIN..MT5_KEY_MAX */
+    uint8_t *bytes; /* the key, in mt5_secure_alloc memory */
+    size_t len;     /* its length in bytes, MT5_KEY_MIN..MT5_KEY_MAX */
 };
 
 /* ---- keys ---------------------------------------------------------------- */
@@ -59,22 +59,23 @@ static int s_key_from_text(mt5_key_t **out, const char *text, size_t len, const 
     else if (len >= 1 && text[len - 1] == '\n')
         len -= 1;
     if (len == 0)
-        return mt5_error_set(MT5_EKEY, "%s is empty; it must hold at least %d hex digits",
-                             what, KEY_HEX_MIN);
+        return mt5_error_set(MT5_EKEY, "%s is empty; it must hold at least %d hex digits", what,
+                             KEY_HEX_MIN);
     for (size_t i = 0; i < len; i++) {
         if (!s_is_hex(text[i]))
             return mt5_error_set(MT5_EKEY,
                                  "%s: character %zu is not a hex digit (only hex digits and "
-                                 "one trailing newline are allowed)", what, i + 1);
+                                 "one trailing newline are allowed)",
+                                 what, i + 1);
     }
     if (len % 2 != 0)
         return mt5_error_set(MT5_EKEY, "%s has an odd number of hex digits (%zu)", what, len);
     if (len < KEY_HEX_MIN)
-        return mt5_error_set(MT5_EKEY, "%s is too short: %zu hex digits, need at least %d",
-                             what, len, KEY_HEX_MIN);
+        return mt5_error_set(MT5_EKEY, "%s is too short: %zu hex digits, need at least %d", what,
+                             len, KEY_HEX_MIN);
     if (len > KEY_HEX_MAX)
-        return mt5_error_set(MT5_EKEY, "%s is too long: %zu hex digits, at most %d", what,
-                             len, KEY_HEX_MAX);
+        return mt5_error_set(MT5_EKEY, "%s is too long: %zu hex digits, at most %d", what, len,
+                             KEY_HEX_MAX);
 
     mt5_key_t *key = calloc(1, sizeof *key);
     if (!key)
@@ -98,7 +99,7 @@ int mt5_key_load_file(mt5_key_t **out, const char *path)
     if (!out || !path)
         return mt5_error_set(MT5_EINVAL, "key file: NULL argument");
 
-    char what[384];     /* a very long path is cut short in details only */
+    char what[384]; /* a very long path is cut short in details only */
     snprintf(what, sizeof what, "key file %s", path);
 
     /* Symlinks are followed (keys are often linked from a secrets mount),
@@ -117,7 +118,8 @@ int mt5_key_load_file(mt5_key_t **out, const char *path)
     if ((info.mode & 077) != 0) {
         rc = mt5_error_set(MT5_EKEY,
                            "%s is readable or writable by group or others (mode %04o); "
-                           "chmod 600 it", what, info.mode);
+                           "chmod 600 it",
+                           what, info.mode);
         goto done;
     }
     text = mt5_secure_alloc(KEY_FILE_READ);
@@ -138,8 +140,8 @@ int mt5_key_load_file(mt5_key_t **out, const char *path)
         len += (size_t)got;
     }
     if (len == KEY_FILE_READ) {
-        rc = mt5_error_set(MT5_EKEY, "%s is too long: more than %d hex digits and a newline",
-                           what, KEY_HEX_MAX);
+        rc = mt5_error_set(MT5_EKEY, "%s is too long: more than %d hex digits and a newline", what,
+                           KEY_HEX_MAX);
         goto done;
     }
     rc = s_key_from_text(out, text, len, what);
@@ -193,18 +195,24 @@ void mt5_key_destroy(mt5_key_t **key)
 static const char *s_action_name(mt5_action action)
 {
     switch (action) {
-    case MT5_ACTION_OPEN: return "OPEN";
-    case MT5_ACTION_CLOSE: return "CLOSE";
-    default: return NULL;
+    case MT5_ACTION_OPEN:
+        return "OPEN";
+    case MT5_ACTION_CLOSE:
+        return "CLOSE";
+    default:
+        return NULL;
     }
 }
 
 static const char *s_side_name(mt5_side side)
 {
     switch (side) {
-    case MT5_SIDE_BUY: return "BUY";
-    case MT5_SIDE_SELL: return "SELL";
-    default: return NULL;
+    case MT5_SIDE_BUY:
+        return "BUY";
+    case MT5_SIDE_SELL:
+        return "SELL";
+    default:
+        return NULL;
     }
 }
 
@@ -263,8 +271,10 @@ int mt5_sig_canonical(char *buf, size_t cap, const mt5_request_t *req, int64_t t
 too_small:
     /* Leave no half-written string behind for a caller that ignores rc. */
     buf[0] = '\0';
-    return -mt5_error_set(MT5_EINVAL, "canonical: does not fit in %zu bytes, or a number "
-                          "is not finite", cap);
+    return -mt5_error_set(MT5_EINVAL,
+                          "canonical: does not fit in %zu bytes, or a number "
+                          "is not finite",
+                          cap);
 }
 
 /* ---- sign, parse, verify ------------------------------------------------- */
@@ -276,8 +286,8 @@ int mt5_sig_sign(char *out, size_t cap, const mt5_key_t *key, const mt5_request_
         return mt5_error_set(MT5_EINVAL, "sign: NULL argument");
     /* Anything else could not be parsed back by mt5_sig_parse(). */
     if (ts_ms < 0 || ts_ms > SIG_TS_MAX)
-        return mt5_error_set(MT5_EINVAL, "sign: ts_ms %lld is outside 0..%lld",
-                             (long long)ts_ms, (long long)SIG_TS_MAX);
+        return mt5_error_set(MT5_EINVAL, "sign: ts_ms %lld is outside 0..%lld", (long long)ts_ms,
+                             (long long)SIG_TS_MAX);
     char canon[MT5_CANONICAL_MAX];
     int clen = mt5_sig_canonical(canon, sizeof canon, req, ts_ms);
     if (clen < 0)
@@ -291,8 +301,8 @@ int mt5_sig_sign(char *out, size_t cap, const mt5_key_t *key, const mt5_request_
     char sig[MT5_SIGNATURE_MAX + 1];
     int n = snprintf(sig, sizeof sig, "%s%s:%lld", MT5_SIG_PREFIX, hex, (long long)ts_ms);
     if (n < 0 || (size_t)n >= cap)
-        return mt5_error_set(MT5_EINVAL, "sign: signature needs %d bytes, buffer has %zu",
-                             n + 1, cap);
+        return mt5_error_set(MT5_EINVAL, "sign: signature needs %d bytes, buffer has %zu", n + 1,
+                             cap);
     memcpy(out, sig, (size_t)n + 1);
     return MT5_OK;
 }
@@ -315,8 +325,8 @@ int mt5_sig_parse(uint8_t mac[32], int64_t *ts_ms, const char *sig)
     }
     const char *p = hex + SIG_HEX_LEN;
     if (*p != ':')
-        return mt5_error_set(MT5_ESIGNATURE,
-                             "risk_signature: expected ':' after %d hex digits", SIG_HEX_LEN);
+        return mt5_error_set(MT5_ESIGNATURE, "risk_signature: expected ':' after %d hex digits",
+                             SIG_HEX_LEN);
     p++;
     int64_t ts = 0;
     size_t digits = 0;
@@ -328,7 +338,8 @@ int mt5_sig_parse(uint8_t mac[32], int64_t *ts_ms, const char *sig)
     if (digits == 0 || *p != '\0')
         return mt5_error_set(MT5_ESIGNATURE,
                              "risk_signature: ts_ms must be 1 to %d decimal digits and end "
-                             "the signature", SIG_TS_DIGITS_MAX);
+                             "the signature",
+                             SIG_TS_DIGITS_MAX);
 
     uint8_t tmp[MT5_HMAC_LEN];
     size_t n = 0;
@@ -387,7 +398,7 @@ bool mt5_sig_fresh(int64_t ts_ms, int64_t now_ms, int64_t ttl_ms)
     /* The distance as an unsigned number: both operands converted, the
      * modular difference of the larger minus the smaller is exact for any
      * two int64_t, where now_ms - ts_ms itself could overflow. */
-    uint64_t diff = now_ms >= ts_ms ? (uint64_t)now_ms - (uint64_t)ts_ms
-                                    : (uint64_t)ts_ms - (uint64_t)now_ms;
+    uint64_t diff =
+        now_ms >= ts_ms ? (uint64_t)now_ms - (uint64_t)ts_ms : (uint64_t)ts_ms - (uint64_t)now_ms;
     return diff <= (uint64_t)ttl_ms;
 }

@@ -60,8 +60,11 @@ static void s_printable(char *dst, size_t cap, const char *src, size_t len)
     size_t o = 0;
     for (size_t i = 0; i < len && o + 5 < cap; i++) {
         unsigned char c = (unsigned char)src[i];
-        const char *named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t"
-                          : c == '\\' ? "\\\\" : NULL;
+        const char *named = c == '\n'   ? "\\n"
+                            : c == '\r' ? "\\r"
+                            : c == '\t' ? "\\t"
+                            : c == '\\' ? "\\\\"
+                                        : NULL;
         if (named)
             o += (size_t)snprintf(dst + o, cap - o, "%s", named);
         else if (c >= 0x20 && c < 0x7f)
@@ -106,16 +109,15 @@ int mt5_verify_run(mt5_verify_result_t *out, const mt5_verify_options *options)
     }
     char *reply = NULL;
     size_t reply_len = 0;
-    int rc = mt5_client_request(client, message, strlen(message), &reply, &reply_len,
-                                &out->rtt_us);
+    int rc = mt5_client_request(client, message, strlen(message), &reply, &reply_len, &out->rtt_us);
     if (rc == MT5_OK) {
         out->reply_len = reply_len;
         memcpy(out->raw, reply, s_min(reply_len, sizeof out->raw));
         s_printable(out->reply, sizeof out->reply, reply, reply_len);
         if (reply_len == strlen(expect) && memcmp(reply, expect, reply_len) == 0) {
             out->status = MT5_VERIFY_PASS;
-            snprintf(out->detail, sizeof out->detail, "%s answered %s in %lld us",
-                     out->endpoint, expect, (long long)out->rtt_us);
+            snprintf(out->detail, sizeof out->detail, "%s answered %s in %lld us", out->endpoint,
+                     expect, (long long)out->rtt_us);
         } else {
             out->status = MT5_VERIFY_BAD_REPLY;
             snprintf(out->detail, sizeof out->detail, "%s answered \"%s\", expected \"%s\"",
@@ -123,14 +125,13 @@ int mt5_verify_run(mt5_verify_result_t *out, const mt5_verify_options *options)
         }
     } else if (rc == MT5_ETIMEOUT) {
         out->status = MT5_VERIFY_TIMEOUT;
-        snprintf(out->detail, sizeof out->detail, "no reply from %s within %d ms",
-                 out->endpoint, out->timeout_ms);
+        snprintf(out->detail, sizeof out->detail, "no reply from %s within %d ms", out->endpoint,
+                 out->timeout_ms);
     } else if (rc == MT5_EREFUSED) {
         out->status = MT5_VERIFY_REFUSED;
         snprintf(out->detail, sizeof out->detail, "connection to %s refused", out->endpoint);
     } else {
-        snprintf(out->detail, sizeof out->detail, "%s: %s", mt5_strerror(rc),
-                 mt5_error_detail());
+        snprintf(out->detail, sizeof out->detail, "%s: %s", mt5_strerror(rc), mt5_error_detail());
     }
     free(reply);
     mt5_client_destroy(&client);
@@ -149,10 +150,11 @@ int mt5_verify_log(const mt5_verify_result_t *result, const char *path, const ch
     if (rc == MT5_OK && result->status == MT5_VERIFY_PASS)
         rc = mt5_vlog_pass(log, component, result->endpoint, result->rtt_us, result->expect);
     else if (rc == MT5_OK)
-        rc = mt5_vlog_fail(log, component, result->endpoint,
-                           mt5_verify_status_name(result->status),
+        rc = mt5_vlog_fail(log, component, result->endpoint, mt5_verify_status_name(result->status),
                            result->status == MT5_VERIFY_BAD_REPLY ? result->raw : NULL,
-                           result->status == MT5_VERIFY_BAD_REPLY ? s_min(result->reply_len, sizeof result->raw) : 0);
+                           result->status == MT5_VERIFY_BAD_REPLY
+                               ? s_min(result->reply_len, sizeof result->raw)
+                               : 0);
     mt5_vlog_destroy(&log);
     return rc;
 }

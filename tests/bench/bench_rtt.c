@@ -114,8 +114,7 @@ static void s_row(const char *name, s_stats st, const s_stats *base)
     printf("%-34s p50 %7.1f us   p99 %7.1f us   mean %7.1f us", name, st.p50_us, st.p99_us,
            st.mean_us);
     if (base)
-        printf("   ratio p50 %.2fx  p99 %.2fx", st.p50_us / base->p50_us,
-               st.p99_us / base->p99_us);
+        printf("   ratio p50 %.2fx  p99 %.2fx", st.p50_us / base->p50_us, st.p99_us / base->p99_us);
     printf("\n");
 }
 
@@ -129,8 +128,8 @@ int main(void)
     if (h_gateway_start(&gw, args) != 0)
         return 1;
 
-    printf("bench_rtt: %d requests per series after %d warm-up, loopback TCP, one REQ client\n",
-           N, WARMUP);
+    printf("bench_rtt: %d requests per series after %d warm-up, loopback TCP, one REQ client\n", N,
+           WARMUP);
     /* Interleave the series twice so drift on the machine hits both. */
     s_stats base_hello = s_series(echo, "Hello");
     s_stats gw_hello = s_series(gw.endpoint, "Hello");

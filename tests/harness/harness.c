@@ -215,8 +215,9 @@ int h_run_cmd(h_run *r, const char *const *argv, const char *const *env, int tim
     r->wall_us = s_mono_us() - start;
     r->out[no] = '\0';
     r->err[ne] = '\0';
-    r->status = killed ? 128 + SIGKILL
-                       : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r->status = killed              ? 128 + SIGKILL
+                : WIFEXITED(status) ? WEXITSTATUS(status)
+                                    : 128 + WTERMSIG(status);
     return 0;
 }
 
@@ -247,8 +248,8 @@ char *h_request(const char *endpoint, const void *req, size_t len, size_t *reply
     return out;
 }
 
-int h_write_key(char *path, size_t cap, const char *dir, const char *name,
-                const uint8_t key[32], unsigned mode)
+int h_write_key(char *path, size_t cap, const char *dir, const char *name, const uint8_t key[32],
+                unsigned mode)
 {
     snprintf(path, cap, "%s/%s", dir, name);
     char hex[65];

@@ -12,9 +12,9 @@
 
 typedef struct {
     pid_t pid;
-    int out_fd;             /* the gateway's stdout, after the listening line */
-    char endpoint[256];     /* resolved command endpoint */
-    char stream[256];       /* resolved stream endpoint, or "none" */
+    int out_fd;         /* the gateway's stdout, after the listening line */
+    char endpoint[256]; /* resolved command endpoint */
+    char stream[256];   /* resolved stream endpoint, or "none" */
     char boot_id[64];
 } h_gateway;
 
@@ -32,7 +32,7 @@ int h_gateway_stop(h_gateway *gw);
  * capturing stdout and stderr (cut to the buffer sizes). Kills it after
  * timeout_ms. Returns 0 and fills the result, -1 on a harness failure. */
 typedef struct {
-    int status;             /* exit status, or 128+signal */
+    int status; /* exit status, or 128+signal */
     int64_t wall_us;
     char out[32768];
     char err[32768];
@@ -45,8 +45,8 @@ char *h_request(const char *endpoint, const void *req, size_t len, size_t *reply
                 int timeout_ms);
 
 /* Write 32 key bytes as hex to dir/name with the given mode. Path out. */
-int h_write_key(char *path, size_t cap, const char *dir, const char *name,
-                const uint8_t key[32], unsigned mode);
+int h_write_key(char *path, size_t cap, const char *dir, const char *name, const uint8_t key[32],
+                unsigned mode);
 
 /* "RISK_PASS:" + hex(HMAC-SHA256(key, canonical)) + ":" + ts. */
 void h_sign(char *out, size_t cap, const uint8_t key[32], const char *canonical, long long ts);

@@ -25,11 +25,11 @@
 static h_gateway s_gw;
 static char s_dir[64];
 static char s_key_path[256];
-static const uint8_t s_key[32] = {
-    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
-    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f};
+static const uint8_t s_key[32] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a,
+                                  0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
+                                  0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f};
 static void *s_ctx;
-static void *s_sub;   /* subscribed to the whole stream since start */
+static void *s_sub; /* subscribed to the whole stream since start */
 
 static int s_setup(void **state)
 {
@@ -41,9 +41,17 @@ static int s_setup(void **state)
         return -1;
     if (h_write_key(s_key_path, sizeof s_key_path, s_dir, "risk.key", s_key, 0600) != 0)
         return -1;
-    const char *args[] = {"--key-file", s_key_path, "--signature-ttl-ms", "1000",
-                          "--max-volume", "50", "--max-positions", "3",
-                          "--disable-symbol", "US30", NULL};
+    const char *args[] = {"--key-file",
+                          s_key_path,
+                          "--signature-ttl-ms",
+                          "1000",
+                          "--max-volume",
+                          "50",
+                          "--max-positions",
+                          "3",
+                          "--disable-symbol",
+                          "US30",
+                          NULL};
     if (h_gateway_start(&s_gw, args) != 0)
         return -1;
     s_ctx = zmq_ctx_new();
@@ -154,12 +162,10 @@ static char *s_open_json(const char *req_id, const char *symbol, const char *sid
     return json;
 }
 
-static char *s_close_json(const char *req_id, long long ticket, const double *volume,
-                          long long ts)
+static char *s_close_json(const char *req_id, long long ticket, const double *volume, long long ts)
 {
     char canonical[512], sig[160], vol[64] = "";
-    s_canonical(canonical, sizeof canonical, "CLOSE", req_id, NULL, NULL, volume, NULL, ticket,
-                ts);
+    s_canonical(canonical, sizeof canonical, "CLOSE", req_id, NULL, NULL, volume, NULL, ticket, ts);
     h_sign(sig, sizeof sig, s_key, canonical, ts);
     if (volume)
         snprintf(vol, sizeof vol, ",\"volume\":%.2f", *volume);
@@ -457,7 +463,7 @@ static void test_gateway__bad_requests_get_one_reply_each(void **state)
     (void)state;
     static const struct {
         const char *body;
-        size_t len;           /* 0 = strlen */
+        size_t len; /* 0 = strlen */
         const char *status;
         const char *code;
         const char *fragment;
@@ -469,7 +475,8 @@ static void test_gateway__bad_requests_get_one_reply_each(void **state)
         {"{\"action\":\"CLOSE\",\"req_id\":\"b1\",\"ticket\":-4}", 0, "error", "BAD_REQUEST",
          "ticket"},
         {"{\"action\":\"OPEN\",\"req_id\":\"b2\",\"symbol\":\"EURUSD\",\"side\":\"BUY\","
-         "\"volume\":0}", 0, "error", "BAD_REQUEST", "volume"},
+         "\"volume\":0}",
+         0, "error", "BAD_REQUEST", "volume"},
         {"{\"action\":\"OPEN\",\"symbol\":\"EURUSD\",\"side\":\"BUY\",\"volume\":1}", 0, "error",
          "BAD_REQUEST", "req_id"},
         {"{\"action\":\"PING\",\"req_id\":\"has space\"}", 0, "error", "BAD_REQUEST", "req_id"},

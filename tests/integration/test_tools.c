@@ -92,8 +92,7 @@ static void test_tools__gateway_refuses_unsafe_or_bad_keys(void **state)
     const char *cases[] = {open_key, short_key, "/nonexistent/risk.key"};
     const char *why[] = {"group or others", "short", "nonexistent"};
     for (size_t i = 0; i < 3; i++) {
-        const char *argv[] = {GATEWAY, "--bind", "tcp://127.0.0.1:*", "--key-file", cases[i],
-                              NULL};
+        const char *argv[] = {GATEWAY, "--bind", "tcp://127.0.0.1:*", "--key-file", cases[i], NULL};
         h_run r;
         assert_int_equal(h_run_cmd(&r, argv, NULL, 5000), 0);
         assert_int_equal(r.status, 1);

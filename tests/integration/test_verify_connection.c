@@ -217,8 +217,8 @@ static void test_verify__silence_is_a_timeout(void **state)
     s_fake f;
     s_fake_start(&f, NULL);
     unlink(s_log);
-    const char *argv[] = {TOOL, "--endpoint", f.endpoint, "--timeout-ms", "300", "--log", s_log,
-                          NULL};
+    const char *argv[] = {TOOL,  "--endpoint", f.endpoint, "--timeout-ms",
+                          "300", "--log",      s_log,      NULL};
     const char *env[] = {CLEAN_ENV, NULL};
     h_run r;
     s_run(&r, argv, env);
@@ -230,8 +230,8 @@ static void test_verify__silence_is_a_timeout(void **state)
     char last[1024], expect[512];
     int lines;
     s_last_line(last, sizeof last, s_log, &lines);
-    snprintf(expect, sizeof expect, "ERROR verify-connection: RESULT FAIL endpoint=%s error=TIMEOUT",
-             f.endpoint);
+    snprintf(expect, sizeof expect,
+             "ERROR verify-connection: RESULT FAIL endpoint=%s error=TIMEOUT", f.endpoint);
     assert_string_equal(last + 25, expect);
 }
 
@@ -259,12 +259,9 @@ static void test_verify__usage_errors_exit_2(void **state)
 {
     (void)state;
     static const char *const cases[][4] = {
-        {"--bogus", NULL, NULL, NULL},
-        {"--timeout-ms", "0", NULL, NULL},
-        {"--timeout-ms", "12x", NULL, NULL},
-        {"--timeout-ms", "99999999999", NULL, NULL},
-        {"--endpoint", "", NULL, NULL},
-        {"--endpoint", "nonsense", NULL, NULL},
+        {"--bogus", NULL, NULL, NULL},        {"--timeout-ms", "0", NULL, NULL},
+        {"--timeout-ms", "12x", NULL, NULL},  {"--timeout-ms", "99999999999", NULL, NULL},
+        {"--endpoint", "", NULL, NULL},       {"--endpoint", "nonsense", NULL, NULL},
         {"stray-argument", NULL, NULL, NULL},
     };
     const char *env[] = {CLEAN_ENV, NULL};

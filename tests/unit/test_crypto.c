@@ -150,8 +150,7 @@ static void test_crypto__hex_encode(void **state)
     memcpy(hex, "untouched", 10);
     assert_int_equal(mt5_hex_encode(hex, 12, bin, sizeof bin), MT5_EINVAL);
     assert_string_equal(hex, "untouched");
-    assert_string_equal(mt5_error_detail(),
-                        "hex encode: 6 bytes need 13 bytes of buffer, got 12");
+    assert_string_equal(mt5_error_detail(), "hex encode: 6 bytes need 13 bytes of buffer, got 12");
 
     assert_int_equal(mt5_hex_encode(NULL, 13, bin, sizeof bin), MT5_EINVAL);
     assert_int_equal(mt5_hex_encode(hex, sizeof hex, NULL, 1), MT5_EINVAL);
@@ -177,8 +176,8 @@ static void test_crypto__hex_decode_good(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t bin[4] = {0x55, 0x55, 0x55, 0x55};
         size_t n = 99;
-        assert_int_equal(mt5_hex_decode(bin, sizeof bin, &n, cases[i].hex,
-                                        strlen(cases[i].hex)), MT5_OK);
+        assert_int_equal(mt5_hex_decode(bin, sizeof bin, &n, cases[i].hex, strlen(cases[i].hex)),
+                         MT5_OK);
         assert_int_equal(n, cases[i].n);
         assert_memory_equal(bin, cases[i].bin, cases[i].n);
     }
@@ -204,8 +203,8 @@ static void test_crypto__hex_decode_bad(void **state)
         uint8_t bin[4] = {0x55, 0x55, 0x55, 0x55};
         static const uint8_t same[4] = {0x55, 0x55, 0x55, 0x55};
         size_t n = 99;
-        assert_int_equal(mt5_hex_decode(bin, sizeof bin, &n, cases[i].hex,
-                                        strlen(cases[i].hex)), cases[i].rc);
+        assert_int_equal(mt5_hex_decode(bin, sizeof bin, &n, cases[i].hex, strlen(cases[i].hex)),
+                         cases[i].rc);
         assert_string_equal(mt5_error_detail(), cases[i].detail);
         assert_int_equal(n, 99);
         assert_memory_equal(bin, same, sizeof bin);

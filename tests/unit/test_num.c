@@ -17,11 +17,11 @@ static void test_num__integers(void **state)
         int rc;
         int64_t value;
     } cases[] = {
-        {"0", MT5_OK, 0}, {"42", MT5_OK, 42}, {"-7", MT5_OK, -7}, {"+9", MT5_OK, 9},
-        {"100", MT5_OK, 100}, {"101", MT5_EINVAL, 0}, {"-11", MT5_EINVAL, 0},
-        {"", MT5_EPARSE, 0}, {" 5", MT5_EPARSE, 0}, {"\t5", MT5_EPARSE, 0},
-        {"5 ", MT5_EPARSE, 0}, {"12x", MT5_EPARSE, 0}, {"x", MT5_EPARSE, 0},
-        {"1.5", MT5_EPARSE, 0}, {"99999999999999999999", MT5_EINVAL, 0},
+        {"0", MT5_OK, 0},       {"42", MT5_OK, 42},     {"-7", MT5_OK, -7},
+        {"+9", MT5_OK, 9},      {"100", MT5_OK, 100},   {"101", MT5_EINVAL, 0},
+        {"-11", MT5_EINVAL, 0}, {"", MT5_EPARSE, 0},    {" 5", MT5_EPARSE, 0},
+        {"\t5", MT5_EPARSE, 0}, {"5 ", MT5_EPARSE, 0},  {"12x", MT5_EPARSE, 0},
+        {"x", MT5_EPARSE, 0},   {"1.5", MT5_EPARSE, 0}, {"99999999999999999999", MT5_EINVAL, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int64_t v = -12345;
@@ -43,9 +43,10 @@ static void test_num__doubles(void **state)
         int rc;
         double value;
     } cases[] = {
-        {"0.5", MT5_OK, 0.5}, {"1e2", MT5_OK, 100}, {"-1", MT5_OK, -1}, {"1e3", MT5_EINVAL, 0},
-        {"inf", MT5_EINVAL, 0}, {"nan", MT5_EINVAL, 0}, {"1e999", MT5_EINVAL, 0},
-        {"", MT5_EPARSE, 0}, {"0.5x", MT5_EPARSE, 0}, {" 1", MT5_EPARSE, 0},
+        {"0.5", MT5_OK, 0.5},     {"1e2", MT5_OK, 100},   {"-1", MT5_OK, -1},
+        {"1e3", MT5_EINVAL, 0},   {"inf", MT5_EINVAL, 0}, {"nan", MT5_EINVAL, 0},
+        {"1e999", MT5_EINVAL, 0}, {"", MT5_EPARSE, 0},    {"0.5x", MT5_EPARSE, 0},
+        {" 1", MT5_EPARSE, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         double v = -99;

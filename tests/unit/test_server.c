@@ -203,14 +203,17 @@ static void test_server__mac_comes_before_the_lookup_and_ttl(void **state)
     s_expect(f, open, "REJECTED", "INVALID_SIGNATURE");
     free(open);
     /* Malformed order: BAD_REQUEST whatever the signature. */
-    s_expect(f, "{\"action\":\"OPEN\",\"req_id\":\"m\",\"symbol\":\"EURUSD\",\"side\":\"BUY\","
-                "\"volume\":-1,\"risk_signature\":\"RISK_PASS:zz:1\"}",
+    s_expect(f,
+             "{\"action\":\"OPEN\",\"req_id\":\"m\",\"symbol\":\"EURUSD\",\"side\":\"BUY\","
+             "\"volume\":-1,\"risk_signature\":\"RISK_PASS:zz:1\"}",
              "error", "BAD_REQUEST");
-    s_expect(f, "{\"action\":\"OPEN\",\"req_id\":\"m\",\"symbol\":\"EURUSD\",\"side\":\"BUY\","
-                "\"volume\":1,\"risk_signature\":\"RISK_PASS:zz:1\"}",
+    s_expect(f,
+             "{\"action\":\"OPEN\",\"req_id\":\"m\",\"symbol\":\"EURUSD\",\"side\":\"BUY\","
+             "\"volume\":1,\"risk_signature\":\"RISK_PASS:zz:1\"}",
              "REJECTED", "INVALID_SIGNATURE");
-    s_expect(f, "{\"action\":\"OPEN\",\"req_id\":\"m\",\"symbol\":\"EURUSD\",\"side\":\"BUY\","
-                "\"volume\":1}",
+    s_expect(f,
+             "{\"action\":\"OPEN\",\"req_id\":\"m\",\"symbol\":\"EURUSD\",\"side\":\"BUY\","
+             "\"volume\":1}",
              "REJECTED", "MISSING_SIGNATURE");
 }
 
@@ -360,8 +363,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server__limits_and_refusals_are_not_remembered,
                                         s_setup, s_teardown),
         cmocka_unit_test(test_server__without_a_key_orders_are_refused),
-        cmocka_unit_test_setup_teardown(test_server__bad_input_and_arguments, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_server__bad_input_and_arguments, s_setup, s_teardown),
         cmocka_unit_test(test_server__stream_messages_of_an_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

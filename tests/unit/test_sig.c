@@ -12,7 +12,7 @@
  *  where `canonical` was built as protocol.md section 5 says ("%.8f" % x for
  *  numbers, "" for absent fields, "\n".join of the 11 lines).
  */
-#define _XOPEN_SOURCE 700   /* nftw */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -40,8 +40,8 @@
 
 /* ---- the four vectors ---------------------------------------------------- */
 
-#define OPEN_FULL_CANON                                                                     \
-    "v1\nOPEN\nord-42\nXAUUSD\nSELL\n0.25000000\n2345.67000000\n2360.50000000\n"            \
+#define OPEN_FULL_CANON                                                                            \
+    "v1\nOPEN\nord-42\nXAUUSD\nSELL\n0.25000000\n2345.67000000\n2360.50000000\n"                   \
     "2300.00000000\n\n1700000001234"
 #define OPEN_FULL_MAC "171859f0653e2291e423ba1c498d7a7b3b5fde3602ff21d4fbc830f4e4a58b07"
 #define OPEN_FULL_SHA "2aaacf2be2493b8c3a7ef5ee60566f06974afcb4d1d3588396074d1e11b45beb"
@@ -72,7 +72,7 @@ static mt5_request_t s_open_full(void)
     r.price = 2345.67;
     r.sl = 2360.5;
     r.tp = 2300.0;
-    r.magic = 77;                       /* not signed */
+    r.magic = 77; /* not signed */
     memcpy(r.comment, "not signed", 11);
     return r;
 }
@@ -87,7 +87,7 @@ static mt5_request_t s_open_min(void)
     memcpy(r.symbol, "EURUSD", 7);
     r.side = MT5_SIDE_BUY;
     r.volume = 0.1;
-    r.price = 1.5;                      /* no MT5_HAS_PRICE: must not be signed */
+    r.price = 1.5; /* no MT5_HAS_PRICE: must not be signed */
     return r;
 }
 
@@ -192,7 +192,7 @@ static const char *s_write(sandbox_t *sb, const char *name, const char *data, si
     assert_true(fd >= 0);
     assert_int_equal(write(fd, data, len), (ssize_t)len);
     assert_int_equal(close(fd), 0);
-    assert_int_equal(chmod(path, mode), 0);   /* exact, whatever the umask */
+    assert_int_equal(chmod(path, mode), 0); /* exact, whatever the umask */
     return path;
 }
 
@@ -210,15 +210,11 @@ static void test_sig__key_file_good(void **state)
         const char *text;
         mode_t mode;
     } cases[] = {
-        {KEY_HEX, 0600},
-        {KEY_HEX "\n", 0600},
-        {KEY_HEX "\r\n", 0600},
-        {KEY_HEX "\n", 0400},
-        {KEY_HEX, 0700},
+        {KEY_HEX, 0600},      {KEY_HEX "\n", 0600}, {KEY_HEX "\r\n", 0600},
+        {KEY_HEX "\n", 0400}, {KEY_HEX, 0700},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *path = s_write(sb, "key", cases[i].text, strlen(cases[i].text),
-                                   cases[i].mode);
+        const char *path = s_write(sb, "key", cases[i].text, strlen(cases[i].text), cases[i].mode);
         mt5_key_t *key = NULL;
         assert_int_equal(mt5_key_load_file(&key, path), MT5_OK);
         assert_int_equal(mt5_key_size(key), 32);
@@ -285,7 +281,8 @@ static void test_sig__key_file_mode(void **state)
         char want[256];
         snprintf(want, sizeof want,
                  "key file %s is readable or writable by group or others (mode %s); "
-                 "chmod 600 it", path, cases[i].shown);
+                 "chmod 600 it",
+                 path, cases[i].shown);
         assert_string_equal(mt5_error_detail(), want);
     }
 }
@@ -293,13 +290,11 @@ static void test_sig__key_file_mode(void **state)
 static void test_sig__key_file_bad_content(void **state)
 {
     sandbox_t *sb = *state;
-    static const char hex63[] =
-        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1";
-    static const char hex62[] =
-        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e";
+    static const char hex63[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1";
+    static const char hex62[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e";
     static const struct {
         const char *text;
-        const char *detail;         /* after "key file <path>" */
+        const char *detail; /* after "key file <path>" */
     } cases[] = {
         {"", " is empty; it must hold at least 64 hex digits"},
         {"\n", " is empty; it must hold at least 64 hex digits"},
@@ -356,8 +351,8 @@ static void test_sig__key_file_too_long(void **state)
     memcpy(text + 2 * MT5_KEY_MAX, "\n\n", 2);
     path = s_write(sb, "key", text, 2 * MT5_KEY_MAX + 3, 0600);
     assert_int_equal(mt5_key_load_file(&key, path), MT5_EKEY);
-    snprintf(want, sizeof want,
-             "key file %s is too long: more than 1024 hex digits and a newline", path);
+    snprintf(want, sizeof want, "key file %s is too long: more than 1024 hex digits and a newline",
+             path);
     assert_string_equal(mt5_error_detail(), want);
     memcpy(text + 2 * MT5_KEY_MAX, "01", 2);
     path = s_write(sb, "key", text, sizeof text, 0600);
@@ -416,17 +411,18 @@ static void test_sig__key_from_hex(void **state)
         {KEY_HEX, MT5_OK, 32, NULL},
         {KEY_HEX "\n", MT5_OK, 32, NULL},
         {KEY_HEX "\r\n", MT5_OK, 32, NULL},
-        {"000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F", MT5_OK, 32,
-         NULL},
+        {"000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F", MT5_OK, 32, NULL},
         {KEY_HEX KEY_HEX, MT5_OK, 64, NULL},
         {"", MT5_EKEY, 0, "hex key is empty; it must hold at least 64 hex digits"},
         {"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1", MT5_EKEY, 0,
          "hex key has an odd number of hex digits (63)"},
         {"00", MT5_EKEY, 0, "hex key is too short: 2 hex digits, need at least 64"},
-        {KEY_HEX "\n\n", MT5_EKEY, 0, "hex key: character 65 is not a hex digit (only hex "
-                                      "digits and one trailing newline are allowed)"},
-        {KEY_HEX "zz", MT5_EKEY, 0, "hex key: character 65 is not a hex digit (only hex "
-                                    "digits and one trailing newline are allowed)"},
+        {KEY_HEX "\n\n", MT5_EKEY, 0,
+         "hex key: character 65 is not a hex digit (only hex "
+         "digits and one trailing newline are allowed)"},
+        {KEY_HEX "zz", MT5_EKEY, 0,
+         "hex key: character 65 is not a hex digit (only hex "
+         "digits and one trailing newline are allowed)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         mt5_key_t *key = NULL;
@@ -527,8 +523,8 @@ static void test_sig__canonical_bad_requests(void **state)
     (void)state;
     char buf[MT5_CANONICAL_MAX];
     static const mt5_action bad_actions[] = {
-        MT5_ACTION_NONE, MT5_ACTION_HELLO, MT5_ACTION_PING, MT5_ACTION_GET_ACCOUNT,
-        MT5_ACTION_GET_POSITIONS, (mt5_action)99,
+        MT5_ACTION_NONE,        MT5_ACTION_HELLO,         MT5_ACTION_PING,
+        MT5_ACTION_GET_ACCOUNT, MT5_ACTION_GET_POSITIONS, (mt5_action)99,
     };
     for (size_t i = 0; i < sizeof bad_actions / sizeof bad_actions[0]; i++) {
         mt5_request_t r = s_open_min();
@@ -541,7 +537,7 @@ static void test_sig__canonical_bad_requests(void **state)
     r.side = MT5_SIDE_NONE;
     assert_int_equal(mt5_sig_canonical(buf, sizeof buf, &r, 1), -MT5_EINVAL);
     assert_string_equal(mt5_error_detail(), "canonical: side is neither BUY nor SELL");
-    r.has &= ~(unsigned)MT5_HAS_SIDE;   /* no side: written as "" */
+    r.has &= ~(unsigned)MT5_HAS_SIDE; /* no side: written as "" */
     assert_int_equal(mt5_sig_canonical(buf, sizeof buf, &r, 1),
                      (int)strlen("v1\nOPEN\nr-1\nEURUSD\n\n0.10000000\n\n\n\n\n1"));
     assert_string_equal(buf, "v1\nOPEN\nr-1\nEURUSD\n\n0.10000000\n\n\n\n\n1");
@@ -573,8 +569,12 @@ static void test_sig__canonical_numbers(void **state)
         double v;
         const char *text;
     } cases[] = {
-        {0.1, "0.10000000"},          {1.0, "1.00000000"},     {0.0, "0.00000000"},
-        {123456.789, "123456.78900000"}, {1e-9, "0.00000000"}, {0.000000015, "0.00000001"},
+        {0.1, "0.10000000"},
+        {1.0, "1.00000000"},
+        {0.0, "0.00000000"},
+        {123456.789, "123456.78900000"},
+        {1e-9, "0.00000000"},
+        {0.000000015, "0.00000001"},
         {100000000000.0, "100000000000.00000000"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -582,8 +582,7 @@ static void test_sig__canonical_numbers(void **state)
         r.has |= MT5_HAS_VOLUME;
         r.volume = cases[i].v;
         char buf[MT5_CANONICAL_MAX], want[MT5_CANONICAL_MAX];
-        snprintf(want, sizeof want, "v1\nCLOSE\nc-7\n\n\n%s\n\n\n\n123456789\n42",
-                 cases[i].text);
+        snprintf(want, sizeof want, "v1\nCLOSE\nc-7\n\n\n%s\n\n\n\n123456789\n42", cases[i].text);
         assert_int_equal(mt5_sig_canonical(buf, sizeof buf, &r, 42), (int)strlen(want));
         assert_string_equal(buf, want);
     }
@@ -660,9 +659,9 @@ static void test_sig__parse_table(void **state)
         {"RISK_PASS:2E650EAF4A5D57BB3576F4F8911E862ECAA79399C27A7609785650CB4FDA1917:1",
          MT5_ESIGNATURE, 0},
         {"RISK_PASS:2e650eaf4a5d57bb3576f4f8911e862ecaa79399c27a7609785650cb4fda191:1",
-         MT5_ESIGNATURE, 0},                                    /* 63 digits */
+         MT5_ESIGNATURE, 0}, /* 63 digits */
         {"RISK_PASS:2e650eaf4a5d57bb3576f4f8911e862ecaa79399c27a7609785650cb4fda19170:1",
-         MT5_ESIGNATURE, 0},                                    /* 65 digits */
+         MT5_ESIGNATURE, 0}, /* 65 digits */
         {OPEN_MIN_MAC ":1", MT5_ESIGNATURE, 0},
         {":" OPEN_MIN_MAC ":1", MT5_ESIGNATURE, 0},
         {"risk_pass:" OPEN_MIN_MAC ":1", MT5_ESIGNATURE, 0},
@@ -773,9 +772,10 @@ static void test_sig__verify_invalid(void **state)
     (void)state;
     mt5_key_t *key = s_test_key();
     mt5_key_t *other = NULL;
-    assert_int_equal(mt5_key_from_hex(&other,
-                     "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"),
-                     MT5_OK);
+    assert_int_equal(
+        mt5_key_from_hex(&other,
+                         "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"),
+        MT5_OK);
     static const char good[] = "RISK_PASS:" OPEN_FULL_MAC ":1700000001234";
     mt5_request_t r = s_open_full();
     s_set_sig(&r, good);
@@ -877,16 +877,16 @@ static void test_sig__fresh_edges(void **state)
         bool fresh;
     } cases[] = {
         {1000000, 1000000, 2000, true},
-        {1000000, 1002000, 2000, true},         /* signed exactly ttl ago */
-        {1000000, 1002001, 2000, false},        /* ttl + 1 ago */
-        {1002000, 1000000, 2000, true},         /* exactly ttl in the future */
-        {1002001, 1000000, 2000, false},        /* ttl + 1 in the future */
+        {1000000, 1002000, 2000, true},  /* signed exactly ttl ago */
+        {1000000, 1002001, 2000, false}, /* ttl + 1 ago */
+        {1002000, 1000000, 2000, true},  /* exactly ttl in the future */
+        {1002001, 1000000, 2000, false}, /* ttl + 1 in the future */
         {5, 5, 0, true},
         {5, 6, 0, false},
         {6, 5, 0, false},
         {5, 5, -1, false},
         {0, INT64_MAX, INT64_MAX, true},
-        {-1, INT64_MAX, INT64_MAX, false},      /* difference 2^63: no overflow */
+        {-1, INT64_MAX, INT64_MAX, false}, /* difference 2^63: no overflow */
         {INT64_MIN, INT64_MAX, INT64_MAX, false},
         {INT64_MAX, INT64_MIN, INT64_MAX, false},
         {INT64_MIN, -1, INT64_MAX, true},
@@ -896,9 +896,9 @@ static void test_sig__fresh_edges(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (mt5_sig_fresh(cases[i].ts, cases[i].now, cases[i].ttl) != cases[i].fresh)
-            fail_msg("case %zu: ts %lld now %lld ttl %lld: want %s", i,
-                     (long long)cases[i].ts, (long long)cases[i].now,
-                     (long long)cases[i].ttl, cases[i].fresh ? "fresh" : "stale");
+            fail_msg("case %zu: ts %lld now %lld ttl %lld: want %s", i, (long long)cases[i].ts,
+                     (long long)cases[i].now, (long long)cases[i].ttl,
+                     cases[i].fresh ? "fresh" : "stale");
     }
 }
 
@@ -908,8 +908,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sig__key_file_good, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sig__key_file_upper_case_and_longest, s_setup,
                                         s_teardown),
-        cmocka_unit_test_setup_teardown(test_sig__key_file_follows_symlink, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_sig__key_file_follows_symlink, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sig__key_file_mode, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sig__key_file_bad_content, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sig__key_file_too_long, s_setup, s_teardown),

@@ -186,8 +186,8 @@ static void test_sock__bind_errors(void **state)
 
     /* Ports libzmq would wrap or misread are refused before it sees them. */
     static const char *const ports[] = {"tcp://127.0.0.1:notaport", "tcp://127.0.0.1:99999",
-                                        "tcp://127.0.0.1:65536", "tcp://127.0.0.1:-1",
-                                        "tcp://127.0.0.1:", "tcp://127.0.0.1:80x"};
+                                        "tcp://127.0.0.1:65536",    "tcp://127.0.0.1:-1",
+                                        "tcp://127.0.0.1:",         "tcp://127.0.0.1:80x"};
     for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
         char want[128];
         snprintf(want, sizeof want, "cannot bind %s: the port must be 0-65535 or *", ports[i]);

@@ -55,8 +55,18 @@ static const char s_usage[] =
 
 /* Long options, sorted. */
 enum {
-    OPT_BACKEND = 256, OPT_BIND, OPT_CONFIG, OPT_DISABLE, OPT_HEARTBEAT, OPT_HELP, OPT_KEY_FILE,
-    OPT_MAX_POSITIONS, OPT_MAX_VOLUME, OPT_TTL, OPT_STREAM, OPT_VERSION
+    OPT_BACKEND = 256,
+    OPT_BIND,
+    OPT_CONFIG,
+    OPT_DISABLE,
+    OPT_HEARTBEAT,
+    OPT_HELP,
+    OPT_KEY_FILE,
+    OPT_MAX_POSITIONS,
+    OPT_MAX_VOLUME,
+    OPT_TTL,
+    OPT_STREAM,
+    OPT_VERSION
 };
 static const struct option s_options[] = {
     {"backend", required_argument, NULL, OPT_BACKEND},
@@ -115,8 +125,7 @@ static int s_apply_flags(mt5_config_t *cfg, const s_flags *f)
         s_int_flag(&cfg->max_positions, "max-positions", f->max_positions, 1, 1000000))
         return -1;
     if (f->max_volume && mt5_num_double(&cfg->max_volume, f->max_volume, 1e-9, 1e6) != MT5_OK) {
-        fprintf(stderr, "mt5-gateway: --max-volume needs a number > 0, not '%s'\n",
-                f->max_volume);
+        fprintf(stderr, "mt5-gateway: --max-volume needs a number > 0, not '%s'\n", f->max_volume);
         return -1;
     }
     return 0;
@@ -153,22 +162,43 @@ int main(int argc, char **argv)
             if (strcmp(optarg, "paper") != 0)
                 return s_usage_error("unknown backend (this build has: paper):", optarg);
             break;
-        case OPT_BIND: flags.bind = optarg; break;
-        case OPT_CONFIG: flags.config = optarg; break;
+        case OPT_BIND:
+            flags.bind = optarg;
+            break;
+        case OPT_CONFIG:
+            flags.config = optarg;
+            break;
         case OPT_DISABLE:
             if (flags.disabled_count == MT5_PAPER_DISABLED_MAX)
                 return s_usage_error("too many --disable-symbol flags:", optarg);
             flags.disabled[flags.disabled_count++] = optarg;
             break;
-        case OPT_HEARTBEAT: flags.heartbeat = optarg; break;
-        case OPT_HELP: fputs(s_usage, stdout); return EXIT_OK;
-        case OPT_KEY_FILE: flags.key_file = optarg; break;
-        case OPT_MAX_POSITIONS: flags.max_positions = optarg; break;
-        case OPT_MAX_VOLUME: flags.max_volume = optarg; break;
-        case OPT_TTL: flags.ttl = optarg; break;
-        case OPT_STREAM: flags.stream = optarg; break;
-        case OPT_VERSION: printf("mt5-gateway %s\n", MT5_VERSION); return EXIT_OK;
-        default: return s_usage_error("invalid option", NULL);
+        case OPT_HEARTBEAT:
+            flags.heartbeat = optarg;
+            break;
+        case OPT_HELP:
+            fputs(s_usage, stdout);
+            return EXIT_OK;
+        case OPT_KEY_FILE:
+            flags.key_file = optarg;
+            break;
+        case OPT_MAX_POSITIONS:
+            flags.max_positions = optarg;
+            break;
+        case OPT_MAX_VOLUME:
+            flags.max_volume = optarg;
+            break;
+        case OPT_TTL:
+            flags.ttl = optarg;
+            break;
+        case OPT_STREAM:
+            flags.stream = optarg;
+            break;
+        case OPT_VERSION:
+            printf("mt5-gateway %s\n", MT5_VERSION);
+            return EXIT_OK;
+        default:
+            return s_usage_error("invalid option", NULL);
         }
     }
     if (optind < argc)

@@ -40,7 +40,14 @@ static const char s_usage[] =
     "reply; 2 usage error.\n";
 
 enum {
-    OPT_CONFIG = 256, OPT_ENDPOINT, OPT_HELP, OPT_JSON, OPT_LOG, OPT_QUIET, OPT_TIMEOUT, OPT_VERSION
+    OPT_CONFIG = 256,
+    OPT_ENDPOINT,
+    OPT_HELP,
+    OPT_JSON,
+    OPT_LOG,
+    OPT_QUIET,
+    OPT_TIMEOUT,
+    OPT_VERSION
 };
 static const struct option s_options[] = {
     {"config", required_argument, NULL, OPT_CONFIG},
@@ -80,15 +87,32 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "", s_options, NULL)) != -1) {
         switch (c) {
-        case OPT_CONFIG: config = optarg; break;
-        case OPT_ENDPOINT: endpoint = optarg; break;
-        case OPT_HELP: fputs(s_usage, stdout); return EXIT_OK;
-        case OPT_JSON: json = true; break;
-        case OPT_LOG: log = optarg; break;
-        case OPT_QUIET: quiet = true; break;
-        case OPT_TIMEOUT: timeout = optarg; break;
-        case OPT_VERSION: printf("verify-connection %s\n", MT5_VERSION); return EXIT_OK;
-        default: return s_usage_error("invalid option", NULL);
+        case OPT_CONFIG:
+            config = optarg;
+            break;
+        case OPT_ENDPOINT:
+            endpoint = optarg;
+            break;
+        case OPT_HELP:
+            fputs(s_usage, stdout);
+            return EXIT_OK;
+        case OPT_JSON:
+            json = true;
+            break;
+        case OPT_LOG:
+            log = optarg;
+            break;
+        case OPT_QUIET:
+            quiet = true;
+            break;
+        case OPT_TIMEOUT:
+            timeout = optarg;
+            break;
+        case OPT_VERSION:
+            printf("verify-connection %s\n", MT5_VERSION);
+            return EXIT_OK;
+        default:
+            return s_usage_error("invalid option", NULL);
         }
     }
     if (optind < argc)

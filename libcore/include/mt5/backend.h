@@ -13,7 +13,7 @@
 #include "mt5/proto.h"
 
 typedef struct {
-    const char *name;  /* "paper", ... */
+    const char *name; /* "paper", ... */
     /* Execute a validated OPEN. MT5_WIRE_OK and *fill, or RISK_REJECTED /
      * BACKEND_ERROR with a one-sentence message in msg. */
     mt5_wire_code (*open)(void *impl, const mt5_request_t *req, mt5_fill_t *fill, char *msg,

@@ -16,14 +16,17 @@
 typedef struct mt5_client_t mt5_client_t;
 
 typedef struct {
-    int version;            /* MT5_CLIENT_OPTIONS_VERSION */
-    int timeout_ms;         /* per attempt; default 5000 */
-    int retries;            /* extra attempts after the first; default 0 */
-    bool fail_on_refused;   /* return MT5_EREFUSED as soon as a connect is refused */
+    int version;          /* MT5_CLIENT_OPTIONS_VERSION */
+    int timeout_ms;       /* per attempt; default 5000 */
+    int retries;          /* extra attempts after the first; default 0 */
+    bool fail_on_refused; /* return MT5_EREFUSED as soon as a connect is refused */
 } mt5_client_options;
 
 #define MT5_CLIENT_OPTIONS_VERSION 1
-#define MT5_CLIENT_OPTIONS_INIT { MT5_CLIENT_OPTIONS_VERSION, 5000, 0, false }
+#define MT5_CLIENT_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        MT5_CLIENT_OPTIONS_VERSION, 5000, 0, false                                                 \
+    }
 
 /* New client for `endpoint` (options may be NULL for the defaults). The
  * socket connects lazily. Caller owns, destroy with mt5_client_destroy();

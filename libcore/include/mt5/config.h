@@ -18,23 +18,23 @@
 
 typedef struct {
     /* client: */
-    char endpoint[MT5_ENDPOINT_MAX];    /* client.endpoint      MT5_ENDPOINT */
-    int64_t timeout_ms;                 /* client.timeout_ms    MT5_TIMEOUT_MS (5000) */
-    int64_t retries;                    /* client.retries       MT5_RETRIES (3) */
-    char log_file[MT5_PATH_MAX];        /* client.log           MT5_VERIFY_LOG ("") */
+    char endpoint[MT5_ENDPOINT_MAX]; /* client.endpoint      MT5_ENDPOINT */
+    int64_t timeout_ms;              /* client.timeout_ms    MT5_TIMEOUT_MS (5000) */
+    int64_t retries;                 /* client.retries       MT5_RETRIES (3) */
+    char log_file[MT5_PATH_MAX];     /* client.log           MT5_VERIFY_LOG ("") */
     /* gateway: */
-    char bind[MT5_ENDPOINT_MAX];        /* gateway.bind         MT5_BIND */
-    char stream[MT5_ENDPOINT_MAX];      /* gateway.stream       MT5_STREAM */
-    char key_file[MT5_PATH_MAX];        /* gateway.key_file     MT5_KEY_FILE ("") */
-    int64_t signature_ttl_ms;           /* gateway.signature_ttl_ms  MT5_SIGNATURE_TTL_MS (2000) */
-    int64_t heartbeat_ms;               /* gateway.heartbeat_ms MT5_HEARTBEAT_MS (500) */
-    double max_volume;                  /* gateway.max_volume   MT5_MAX_VOLUME (100 lots) */
-    int64_t max_positions;              /* gateway.max_positions MT5_MAX_POSITIONS (200) */
+    char bind[MT5_ENDPOINT_MAX];   /* gateway.bind         MT5_BIND */
+    char stream[MT5_ENDPOINT_MAX]; /* gateway.stream       MT5_STREAM */
+    char key_file[MT5_PATH_MAX];   /* gateway.key_file     MT5_KEY_FILE ("") */
+    int64_t signature_ttl_ms;      /* gateway.signature_ttl_ms  MT5_SIGNATURE_TTL_MS (2000) */
+    int64_t heartbeat_ms;          /* gateway.heartbeat_ms MT5_HEARTBEAT_MS (500) */
+    double max_volume;             /* gateway.max_volume   MT5_MAX_VOLUME (100 lots) */
+    int64_t max_positions;         /* gateway.max_positions MT5_MAX_POSITIONS (200) */
     /* paper backend: */
-    int64_t paper_login;                /* paper.login          (1000001) */
-    double paper_balance;               /* paper.balance        MT5_PAPER_BALANCE (10000) */
-    char paper_currency[8];             /* paper.currency       ("USD") */
-    int64_t paper_leverage;             /* paper.leverage       (100) */
+    int64_t paper_login;    /* paper.login          (1000001) */
+    double paper_balance;   /* paper.balance        MT5_PAPER_BALANCE (10000) */
+    char paper_currency[8]; /* paper.currency       ("USD") */
+    int64_t paper_leverage; /* paper.leverage       (100) */
 } mt5_config_t;
 
 /* Fill *cfg with the built-in defaults. */

@@ -17,12 +17,14 @@
  * it itself. */
 int mt5_crypto_init(void);
 
-void mt5_hmac_sha256(uint8_t out[MT5_HMAC_LEN], const uint8_t *key, size_t keylen,
-                     const void *msg, size_t len);
+void mt5_hmac_sha256(uint8_t out[MT5_HMAC_LEN], const uint8_t *key, size_t keylen, const void *msg,
+                     size_t len);
 void mt5_sha256(uint8_t out[MT5_SHA256_LEN], const void *data, size_t len);
 
 /* Streaming SHA-256, for files of any size. */
-typedef struct { uint8_t opaque[256] __attribute__((aligned(16))); } mt5_sha256_ctx;
+typedef struct {
+    uint8_t opaque[256] __attribute__((aligned(16)));
+} mt5_sha256_ctx;
 void mt5_sha256_init(mt5_sha256_ctx *ctx);
 void mt5_sha256_update(mt5_sha256_ctx *ctx, const void *data, size_t len);
 void mt5_sha256_final(mt5_sha256_ctx *ctx, uint8_t out[MT5_SHA256_LEN]);

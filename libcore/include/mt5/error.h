@@ -15,23 +15,23 @@ extern "C" {
 
 typedef enum {
     MT5_OK = 0,
-    MT5_EINVAL = 1,        /* an argument or a value is out of its range */
-    MT5_ENOMEM = 2,        /* out of memory */
-    MT5_EIO = 3,           /* a file or system call failed */
-    MT5_EPARSE = 4,        /* input (JSON, YAML, log line, number) did not parse */
-    MT5_ETIMEOUT = 5,      /* no reply within the timeout */
-    MT5_EREFUSED = 6,      /* the peer refused the connection */
-    MT5_EBADREPLY = 7,     /* the peer answered, but not what was expected */
-    MT5_ETOOLARGE = 8,     /* input larger than its limit */
-    MT5_EKEY = 9,          /* key missing, too short, malformed or readable by others */
-    MT5_ESIGNATURE = 10,   /* risk signature malformed or wrong */
-    MT5_EEXPIRED = 11,     /* risk signature outside its time to live */
-    MT5_ENOTFOUND = 12,    /* the thing looked up does not exist */
-    MT5_EZMQ = 13,         /* libzmq failed (bind, connect, send) */
-    MT5_ECIRCUIT_OPEN = 14,/* the circuit breaker is open; nothing was sent */
-    MT5_ESTATE = 15,       /* the operation conflicts with current state */
-    MT5_EINTERNAL = 16,    /* a bug or an impossible condition */
-    MT5_EREJECTED = 17     /* the gateway understood and refused the request */
+    MT5_EINVAL = 1,         /* an argument or a value is out of its range */
+    MT5_ENOMEM = 2,         /* out of memory */
+    MT5_EIO = 3,            /* a file or system call failed */
+    MT5_EPARSE = 4,         /* input (JSON, YAML, log line, number) did not parse */
+    MT5_ETIMEOUT = 5,       /* no reply within the timeout */
+    MT5_EREFUSED = 6,       /* the peer refused the connection */
+    MT5_EBADREPLY = 7,      /* the peer answered, but not what was expected */
+    MT5_ETOOLARGE = 8,      /* input larger than its limit */
+    MT5_EKEY = 9,           /* key missing, too short, malformed or readable by others */
+    MT5_ESIGNATURE = 10,    /* risk signature malformed or wrong */
+    MT5_EEXPIRED = 11,      /* risk signature outside its time to live */
+    MT5_ENOTFOUND = 12,     /* the thing looked up does not exist */
+    MT5_EZMQ = 13,          /* libzmq failed (bind, connect, send) */
+    MT5_ECIRCUIT_OPEN = 14, /* the circuit breaker is open; nothing was sent */
+    MT5_ESTATE = 15,        /* the operation conflicts with current state */
+    MT5_EINTERNAL = 16,     /* a bug or an impossible condition */
+    MT5_EREJECTED = 17      /* the gateway understood and refused the request */
 } mt5_err;
 
 /*  Return a constant, readable name for an error code ("timeout").
@@ -45,8 +45,7 @@ const char *mt5_error_detail(void);
 
 /*  Record a detail for this thread and return `code`, so a function can
  *  `return mt5_error_set(MT5_EPARSE, "%s:%d: ...", file, line);`. */
-int mt5_error_set(int code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int mt5_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*  Forget the detail of this thread. */
 void mt5_error_clear(void);

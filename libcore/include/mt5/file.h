@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 typedef struct {
-    uint64_t size;      /* bytes */
-    unsigned mode;      /* permission bits (st_mode & 07777) */
-    int64_t mtime_ms;   /* last modification, Unix ms */
+    uint64_t size;    /* bytes */
+    unsigned mode;    /* permission bits (st_mode & 07777) */
+    int64_t mtime_ms; /* last modification, Unix ms */
 } mt5_file_info_t;
 
 /*  Open `path` read-only (close-on-exec, without blocking on a FIFO) and

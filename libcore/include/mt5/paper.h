@@ -13,15 +13,18 @@
 #include "mt5/backend.h"
 
 typedef struct {
-    int version;          /* MT5_PAPER_OPTIONS_VERSION */
-    int64_t login;        /* account number shown by GET_ACCOUNT */
-    double balance;       /* starting balance, > 0 */
-    char currency[8];     /* e.g. "USD" */
-    int64_t leverage;     /* 1..1000 */
+    int version;      /* MT5_PAPER_OPTIONS_VERSION */
+    int64_t login;    /* account number shown by GET_ACCOUNT */
+    double balance;   /* starting balance, > 0 */
+    char currency[8]; /* e.g. "USD" */
+    int64_t leverage; /* 1..1000 */
 } mt5_paper_options;
 
 #define MT5_PAPER_OPTIONS_VERSION 1
-#define MT5_PAPER_OPTIONS_INIT { MT5_PAPER_OPTIONS_VERSION, 1000001, 10000.0, "USD", 100 }
+#define MT5_PAPER_OPTIONS_INIT                                                                     \
+    {                                                                                              \
+        MT5_PAPER_OPTIONS_VERSION, 1000001, 10000.0, "USD", 100                                    \
+    }
 
 /* New paper backend (options NULL = defaults). Caller owns, destroy with
  * mt5_backend_destroy(); NULL with detail on bad options. */

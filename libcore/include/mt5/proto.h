@@ -16,17 +16,17 @@
 #define MT5_PROTO_VERSION 1
 #define MT5_HELLO "Hello"
 #define MT5_HELLO_REPLY "OK_FROM_MT5"
-#define MT5_MAX_REQUEST 65536        /* larger bodies are TOO_LARGE */
-#define MT5_MAX_FRAME (1024 * 1024)  /* larger frames drop the peer */
+#define MT5_MAX_REQUEST 65536       /* larger bodies are TOO_LARGE */
+#define MT5_MAX_FRAME (1024 * 1024) /* larger frames drop the peer */
 #define MT5_REQ_ID_MAX 64
 #define MT5_SYMBOL_MAX 32
 #define MT5_COMMENT_MAX 31
-#define MT5_SIGNATURE_MAX 127        /* longer signatures cannot be valid */
+#define MT5_SIGNATURE_MAX 127 /* longer signatures cannot be valid */
 #define MT5_MESSAGE_MAX 256
 
 typedef enum {
     MT5_ACTION_NONE = 0,
-    MT5_ACTION_HELLO,          /* the raw "Hello" handshake, not JSON */
+    MT5_ACTION_HELLO, /* the raw "Hello" handshake, not JSON */
     MT5_ACTION_PING,
     MT5_ACTION_OPEN,
     MT5_ACTION_CLOSE,
@@ -72,13 +72,13 @@ enum {
 /* One decoded request. Strings are NUL-terminated copies. */
 typedef struct {
     mt5_action action;
-    unsigned has;                                 /* MT5_HAS_* bits */
+    unsigned has; /* MT5_HAS_* bits */
     char req_id[MT5_REQ_ID_MAX + 1];
-    int64_t ts;                                   /* PING: client clock, ms */
+    int64_t ts; /* PING: client clock, ms */
     char symbol[MT5_SYMBOL_MAX + 1];
     mt5_side side;
-    double volume;                                /* lots */
-    double price;                                 /* 0 = market */
+    double volume; /* lots */
+    double price;  /* 0 = market */
     double sl;
     double tp;
     int64_t magic;
@@ -95,13 +95,13 @@ typedef struct {
     char symbol[MT5_SYMBOL_MAX + 1];
     mt5_side side;
     double volume;
-    double price;      /* fill price */
+    double price; /* fill price */
     int64_t time_ms;
 } mt5_fill_t;
 
 typedef struct {
     int64_t ticket;
-    double volume;     /* closed volume */
+    double volume; /* closed volume */
     double price;
     double profit;
 } mt5_close_t;
@@ -149,8 +149,8 @@ int mt5_wire_code_parse(mt5_wire_code *out, const char *name);
  *  "Hello" decode to MT5_ACTION_HELLO. On error, req->req_id (with
  *  MT5_HAS_REQ_ID) is still filled when a valid req_id was present, so the
  *  error reply can echo it. The signature is copied, not checked. */
-mt5_wire_code mt5_proto_decode(mt5_request_t *req, const void *data, size_t len,
-                               char *msg, size_t msgcap);
+mt5_wire_code mt5_proto_decode(mt5_request_t *req, const void *data, size_t len, char *msg,
+                               size_t msgcap);
 
 /*  Encode a request as one JSON object (client side). Fields are written
  *  when the action uses them and, for optional ones, when their MT5_HAS_*
@@ -175,7 +175,7 @@ char *mt5_proto_reply_mark_duplicate(const char *reply);
 /* Stream (section 7). The header every body carries. */
 typedef struct {
     uint64_t seq;
-    char boot_id[33];      /* 32 lower-case hex digits */
+    char boot_id[33]; /* 32 lower-case hex digits */
     int64_t time_ms;
 } mt5_stream_hdr_t;
 
@@ -192,9 +192,9 @@ char *mt5_proto_stream_fill(const mt5_stream_hdr_t *hdr, mt5_action event, const
 
 /* A decoded reply (client side). Fields the reply did not carry are 0/"". */
 typedef struct {
-    mt5_wire_code code;               /* MT5_WIRE_OK for status "ok" */
-    char status[16];                  /* "ok", "REJECTED", "error" */
-    char error_code[32];              /* as sent, even if not a known code */
+    mt5_wire_code code;  /* MT5_WIRE_OK for status "ok" */
+    char status[16];     /* "ok", "REJECTED", "error" */
+    char error_code[32]; /* as sent, even if not a known code */
     char message[MT5_MESSAGE_MAX];
     char req_id[MT5_REQ_ID_MAX + 1];
     char action[24];
@@ -206,8 +206,8 @@ typedef struct {
     double price;
     double profit;
     int64_t time_ms;
-    mt5_account_t account;            /* GET_ACCOUNT */
-    size_t position_count;            /* GET_POSITIONS: array length */
+    mt5_account_t account; /* GET_ACCOUNT */
+    size_t position_count; /* GET_POSITIONS: array length */
 } mt5_reply_t;
 
 /*  Decode a reply frame. Returns MT5_OK, or MT5_EBADREPLY (with detail) when

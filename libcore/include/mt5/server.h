@@ -18,19 +18,22 @@
 #include "mt5/sig.h"
 
 typedef struct {
-    int version;                 /* MT5_SERVER_OPTIONS_VERSION */
-    const char *bind;            /* command endpoint (ROUTER) */
-    const char *stream;          /* stream endpoint (PUB); NULL or "" = no stream */
-    const mt5_key_t *key;        /* borrowed, must outlive the server; NULL = refuse orders */
-    int64_t signature_ttl_ms;    /* default 2000 */
-    int64_t heartbeat_ms;        /* default 500 */
-    double max_volume;           /* per order, lots; default 100 */
-    int64_t max_positions;       /* open at once; default 200 */
+    int version;              /* MT5_SERVER_OPTIONS_VERSION */
+    const char *bind;         /* command endpoint (ROUTER) */
+    const char *stream;       /* stream endpoint (PUB); NULL or "" = no stream */
+    const mt5_key_t *key;     /* borrowed, must outlive the server; NULL = refuse orders */
+    int64_t signature_ttl_ms; /* default 2000 */
+    int64_t heartbeat_ms;     /* default 500 */
+    double max_volume;        /* per order, lots; default 100 */
+    int64_t max_positions;    /* open at once; default 200 */
 } mt5_server_options;
 
 #define MT5_SERVER_OPTIONS_VERSION 1
-#define MT5_SERVER_OPTIONS_INIT \
-    { MT5_SERVER_OPTIONS_VERSION, "tcp://127.0.0.1:5555", "tcp://127.0.0.1:5556", NULL, 2000, 500, 100.0, 200 }
+#define MT5_SERVER_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        MT5_SERVER_OPTIONS_VERSION, "tcp://127.0.0.1:5555", "tcp://127.0.0.1:5556", NULL, 2000,    \
+            500, 100.0, 200                                                                        \
+    }
 
 typedef struct mt5_server_t mt5_server_t;
 

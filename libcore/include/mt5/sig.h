@@ -16,10 +16,10 @@
 
 #include "mt5/proto.h"
 
-#define MT5_KEY_MIN 32          /* bytes */
-#define MT5_KEY_MAX 512         /* bytes */
+#define MT5_KEY_MIN 32  /* bytes */
+#define MT5_KEY_MAX 512 /* bytes */
 #define MT5_DEFAULT_TTL_MS 2000
-#define MT5_CANONICAL_MAX 512   /* the canonical string always fits */
+#define MT5_CANONICAL_MAX 512 /* the canonical string always fits */
 #define MT5_SIG_PREFIX "RISK_PASS:"
 
 typedef struct mt5_key_t mt5_key_t;

@@ -13,15 +13,20 @@
 #include <stddef.h>
 
 typedef enum {
-    MT5_SOCK_REQ = 1, MT5_SOCK_REP, MT5_SOCK_DEALER, MT5_SOCK_ROUTER,
-    MT5_SOCK_PUB, MT5_SOCK_SUB, MT5_SOCK_PAIR
+    MT5_SOCK_REQ = 1,
+    MT5_SOCK_REP,
+    MT5_SOCK_DEALER,
+    MT5_SOCK_ROUTER,
+    MT5_SOCK_PUB,
+    MT5_SOCK_SUB,
+    MT5_SOCK_PAIR
 } mt5_sock_type;
 
 typedef enum {
-    MT5_SOCKOPT_LINGER = 1,      /* ms; libcore sets 0 on every socket by default */
-    MT5_SOCKOPT_SNDTIMEO,        /* ms */
-    MT5_SOCKOPT_RCVTIMEO,        /* ms */
-    MT5_SOCKOPT_MAXMSGSIZE,      /* bytes; larger inbound frames drop the peer */
+    MT5_SOCKOPT_LINGER = 1, /* ms; libcore sets 0 on every socket by default */
+    MT5_SOCKOPT_SNDTIMEO,   /* ms */
+    MT5_SOCKOPT_RCVTIMEO,   /* ms */
+    MT5_SOCKOPT_MAXMSGSIZE, /* bytes; larger inbound frames drop the peer */
     MT5_SOCKOPT_SNDHWM,
     MT5_SOCKOPT_RCVHWM,
     MT5_SOCKOPT_IMMEDIATE,       /* 0/1 */
@@ -88,10 +93,10 @@ int mt5_sock_poll(mt5_sock_t *const *socks, size_t n, int timeout_ms, bool *read
  * reports what the socket's connections have done so far; call it after
  * polls. */
 typedef enum {
-    MT5_CONN_UNKNOWN = 0,   /* nothing seen yet */
-    MT5_CONN_UP,            /* a connection is established */
-    MT5_CONN_REFUSED,       /* connect attempts failed, never up */
-    MT5_CONN_DOWN           /* was up, then closed */
+    MT5_CONN_UNKNOWN = 0, /* nothing seen yet */
+    MT5_CONN_UP,          /* a connection is established */
+    MT5_CONN_REFUSED,     /* connect attempts failed, never up */
+    MT5_CONN_DOWN         /* was up, then closed */
 } mt5_conn_state;
 int mt5_sock_watch(mt5_sock_t *self);
 mt5_conn_state mt5_sock_conn_state(mt5_sock_t *self);

@@ -14,34 +14,37 @@
 
 typedef enum {
     MT5_VERIFY_PASS = 0,
-    MT5_VERIFY_TIMEOUT,     /* connected or not, no reply in time */
-    MT5_VERIFY_REFUSED,     /* the connection was refused */
-    MT5_VERIFY_BAD_REPLY,   /* a reply, but not the expected one */
-    MT5_VERIFY_ERROR        /* a local failure (bad endpoint, out of memory) */
+    MT5_VERIFY_TIMEOUT,   /* connected or not, no reply in time */
+    MT5_VERIFY_REFUSED,   /* the connection was refused */
+    MT5_VERIFY_BAD_REPLY, /* a reply, but not the expected one */
+    MT5_VERIFY_ERROR      /* a local failure (bad endpoint, out of memory) */
 } mt5_verify_status;
 
 typedef struct {
-    int version;            /* MT5_VERIFY_OPTIONS_VERSION */
-    const char *endpoint;   /* required */
-    const char *message;    /* sent; default "Hello" */
-    const char *expect;     /* expected reply; default "OK_FROM_MT5" */
-    int timeout_ms;         /* default 5000 */
+    int version;          /* MT5_VERIFY_OPTIONS_VERSION */
+    const char *endpoint; /* required */
+    const char *message;  /* sent; default "Hello" */
+    const char *expect;   /* expected reply; default "OK_FROM_MT5" */
+    int timeout_ms;       /* default 5000 */
 } mt5_verify_options;
 
 #define MT5_VERIFY_OPTIONS_VERSION 1
-#define MT5_VERIFY_OPTIONS_INIT { MT5_VERIFY_OPTIONS_VERSION, NULL, NULL, NULL, 5000 }
+#define MT5_VERIFY_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        MT5_VERIFY_OPTIONS_VERSION, NULL, NULL, NULL, 5000                                         \
+    }
 
 typedef struct {
     mt5_verify_status status;
     char endpoint[256];
     char expect[64];
     int timeout_ms;
-    int64_t started_ms;     /* wall clock at the start */
-    int64_t rtt_us;         /* PASS and BAD_REPLY: the round trip */
-    char reply[128];        /* the reply for display: printable ASCII, the rest escaped */
-    unsigned char raw[64];  /* its first bytes as received */
-    size_t reply_len;       /* its full length */
-    char detail[512];       /* one sentence on what happened */
+    int64_t started_ms;    /* wall clock at the start */
+    int64_t rtt_us;        /* PASS and BAD_REPLY: the round trip */
+    char reply[128];       /* the reply for display: printable ASCII, the rest escaped */
+    unsigned char raw[64]; /* its first bytes as received */
+    size_t reply_len;      /* its full length */
+    char detail[512];      /* one sentence on what happened */
 } mt5_verify_result_t;
 
 /*  Run the check once. Always fills *out (on bad options too, as ERROR).

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MT5_VLOG_LINE_MAX 4096  /* longer lines are not log lines */
+#define MT5_VLOG_LINE_MAX 4096 /* longer lines are not log lines */
 
 typedef struct mt5_vlog_t mt5_vlog_t;
 
@@ -30,30 +30,30 @@ void mt5_vlog_destroy(mt5_vlog_t **self);
  *  DEBUG, INFO, WARN, ERROR; component has no spaces. Control characters
  *  in the message are escaped (\n, \r, \t, \xNN), so one call is always one
  *  line. Returns MT5_OK, MT5_EINVAL or MT5_EIO. */
-int mt5_vlog_write(mt5_vlog_t *self, const char *level, const char *component,
-                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int mt5_vlog_write(mt5_vlog_t *self, const char *level, const char *component, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Append "RESULT PASS endpoint=<e> rtt_us=<n> reply=<reply>" at INFO. */
-int mt5_vlog_pass(mt5_vlog_t *self, const char *component, const char *endpoint,
-                  int64_t rtt_us, const char *reply);
+int mt5_vlog_pass(mt5_vlog_t *self, const char *component, const char *endpoint, int64_t rtt_us,
+                  const char *reply);
 
 /* Append "RESULT FAIL endpoint=<e> error=<error>[ reply=<escaped reply>]"
  * at ERROR. reply may be NULL; it is escaped and cut to 64 bytes. */
-int mt5_vlog_fail(mt5_vlog_t *self, const char *component, const char *endpoint,
-                  const char *error, const void *reply, size_t reply_len);
+int mt5_vlog_fail(mt5_vlog_t *self, const char *component, const char *endpoint, const char *error,
+                  const void *reply, size_t reply_len);
 
 /* One parsed line. */
 typedef struct {
     int64_t time_ms;
     char level[8];
     char component[64];
-    bool is_result;          /* the message is a RESULT line */
-    bool pass;               /* RESULT PASS */
+    bool is_result; /* the message is a RESULT line */
+    bool pass;      /* RESULT PASS */
     char endpoint[256];
-    int64_t rtt_us;          /* PASS only; -1 if absent */
-    char error[32];          /* FAIL only */
-    char reply[128];         /* as written (escaped) */
-    uint64_t offset;         /* byte offset of the line in its file */
+    int64_t rtt_us;  /* PASS only; -1 if absent */
+    char error[32];  /* FAIL only */
+    char reply[128]; /* as written (escaped) */
+    uint64_t offset; /* byte offset of the line in its file */
 } mt5_vlog_entry_t;
 
 /*  Parse one line (without its newline; a trailing '\r' is ignored).

@@ -30,11 +30,11 @@ void mt5_yaml_destroy(mt5_yaml_doc_t **self);
 
 /* Borrowed pointers below are valid until the document is destroyed. */
 const mt5_yaml_node_t *mt5_yaml_root(const mt5_yaml_doc_t *doc);
-const char *mt5_yaml_name(const mt5_yaml_doc_t *doc);   /* file name */
+const char *mt5_yaml_name(const mt5_yaml_doc_t *doc); /* file name */
 
 mt5_yaml_kind mt5_yaml_kind_of(const mt5_yaml_node_t *node);
-int mt5_yaml_line(const mt5_yaml_node_t *node);          /* 1-based */
-int mt5_yaml_column(const mt5_yaml_node_t *node);        /* 1-based */
+int mt5_yaml_line(const mt5_yaml_node_t *node);   /* 1-based */
+int mt5_yaml_column(const mt5_yaml_node_t *node); /* 1-based */
 
 /* Scalar text (NULL if not a scalar). */
 const char *mt5_yaml_scalar(const mt5_yaml_node_t *node);
