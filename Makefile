@@ -44,11 +44,17 @@ asan: deps
 	cmake --build $(ASAN) -j $(JOBS)
 	cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
 
+# Every test binary under valgrind, then the gateway integration test with
+# the gateway process itself under valgrind (its exit status carries the
+# verdict to the test's teardown).
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
 valgrind: build
 	@set -e; for t in $(BUILD)/tests/test_*; do \
 	  echo "valgrind $$t"; \
-	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t >/dev/null; \
+	  $(VALGRIND) $$t >/dev/null; \
 	done
+	@echo "valgrind mt5-gateway under tests/integration/test_gateway"
+	@MT5_TEST_WRAPPER="$(VALGRIND)" $(BUILD)/tests/test_gateway >/dev/null
 
 format:
 	clang-format -i libcore/include/mt5/*.h libcore/src/*.[ch] tools/*/*.c tests/*/*.[ch]

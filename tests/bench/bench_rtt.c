@@ -21,6 +21,7 @@
 
 #define N 10000
 #define WARMUP 1000
+#define BLOCK 500
 
 static int64_t s_ns(void)
 {
@@ -39,38 +40,53 @@ typedef struct {
     double p50_us, p99_us, mean_us;
 } s_stats;
 
-/* N timed round trips of `req` over one REQ socket. */
-static s_stats s_series(const char *endpoint, const char *req)
+/* One series: a REQ socket to one server, one request body, its samples. */
+typedef struct {
+    void *sock;
+    const char *req;
+    int64_t samples[N];
+    int n;
+} s_series;
+
+static void s_series_open(s_series *se, void *ctx, const char *endpoint, const char *req)
 {
-    static int64_t samples[N];
-    void *ctx = zmq_ctx_new();
-    void *s = zmq_socket(ctx, ZMQ_REQ);
+    memset(se, 0, sizeof *se);
+    se->req = req;
+    se->sock = zmq_socket(ctx, ZMQ_REQ);
     int zero = 0;
-    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_connect(s, endpoint) != 0) {
+    zmq_setsockopt(se->sock, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_connect(se->sock, endpoint) != 0) {
         fprintf(stderr, "bench: cannot connect %s\n", endpoint);
         exit(1);
     }
-    size_t len = strlen(req);
+}
+
+/* count round trips; recorded unless warm-up. */
+static void s_series_run(s_series *se, int count, int record)
+{
+    size_t len = strlen(se->req);
     char buf[1024];
-    int64_t total = 0;
-    for (int i = 0; i < WARMUP + N; i++) {
+    for (int i = 0; i < count; i++) {
         int64_t t0 = s_ns();
-        if (zmq_send(s, req, len, 0) < 0 || zmq_recv(s, buf, sizeof buf, 0) < 0) {
+        if (zmq_send(se->sock, se->req, len, 0) < 0 || zmq_recv(se->sock, buf, sizeof buf, 0) < 0) {
             fprintf(stderr, "bench: request failed\n");
             exit(1);
         }
         int64_t dt = s_ns() - t0;
-        if (i >= WARMUP) {
-            samples[i - WARMUP] = dt;
-            total += dt;
-        }
+        if (record && se->n < N)
+            se->samples[se->n++] = dt;
     }
-    zmq_close(s);
-    zmq_ctx_term(ctx);
-    qsort(samples, N, sizeof samples[0], s_cmp);
-    s_stats st = {samples[N / 2] / 1000.0, samples[N * 99 / 100] / 1000.0,
-                  (double)total / N / 1000.0};
+}
+
+static s_stats s_series_stats(s_series *se)
+{
+    int64_t total = 0;
+    for (int i = 0; i < se->n; i++)
+        total += se->samples[i];
+    qsort(se->samples, (size_t)se->n, sizeof se->samples[0], s_cmp);
+    s_stats st = {se->samples[se->n / 2] / 1000.0, se->samples[se->n * 99 / 100] / 1000.0,
+                  (double)total / se->n / 1000.0};
+    zmq_close(se->sock);
     return st;
 }
 
@@ -128,13 +144,27 @@ int main(void)
     if (h_gateway_start(&gw, args) != 0)
         return 1;
 
-    printf("bench_rtt: %d requests per series after %d warm-up, loopback TCP, one REQ client\n", N,
-           WARMUP);
-    /* Interleave the series twice so drift on the machine hits both. */
-    s_stats base_hello = s_series(echo, "Hello");
-    s_stats gw_hello = s_series(gw.endpoint, "Hello");
-    s_stats base_ping = s_series(echo, ping);
-    s_stats gw_ping = s_series(gw.endpoint, ping);
+    printf("bench_rtt: %d requests per series after %d warm-up, loopback TCP, one REQ client "
+           "per series, series interleaved in blocks of %d\n",
+           N, WARMUP, BLOCK);
+    /* The four series take turns in blocks, so drift on the machine (other
+     * load, frequency changes) falls on all of them alike. */
+    static s_series series[4];
+    void *ctx = zmq_ctx_new();
+    s_series_open(&series[0], ctx, echo, "Hello");
+    s_series_open(&series[1], ctx, gw.endpoint, "Hello");
+    s_series_open(&series[2], ctx, echo, ping);
+    s_series_open(&series[3], ctx, gw.endpoint, ping);
+    for (int k = 0; k < 4; k++)
+        s_series_run(&series[k], WARMUP, 0);
+    for (int done = 0; done < N; done += BLOCK)
+        for (int k = 0; k < 4; k++)
+            s_series_run(&series[k], BLOCK, 1);
+    s_stats base_hello = s_series_stats(&series[0]);
+    s_stats gw_hello = s_series_stats(&series[1]);
+    s_stats base_ping = s_series_stats(&series[2]);
+    s_stats gw_ping = s_series_stats(&series[3]);
+    zmq_ctx_term(ctx);
     s_row("bare libzmq REQ/REP echo, Hello", base_hello, NULL);
     s_row("mt5-gateway handshake", gw_hello, &base_hello);
     s_row("bare libzmq REQ/REP echo, PING", base_ping, NULL);

@@ -81,6 +81,14 @@ int h_gateway_start(h_gateway *gw, const char *const *extra)
 {
     const char *argv[64];
     size_t n = 0;
+    /* MT5_TEST_WRAPPER runs the gateway under a tool, e.g. "valgrind -q
+     * --error-exitcode=99": its findings then show in the exit status that
+     * h_gateway_stop returns. Split on spaces; kept for the process's life. */
+    static char wrapper[512];
+    const char *w = getenv("MT5_TEST_WRAPPER");
+    snprintf(wrapper, sizeof wrapper, "%s", w ? w : "");
+    for (char *tok = strtok(wrapper, " "); tok && n < 16; tok = strtok(NULL, " "))
+        argv[n++] = tok;
     argv[n++] = MT5_BIN_DIR "/mt5-gateway";
     argv[n++] = "--bind";
     argv[n++] = "tcp://127.0.0.1:*";
@@ -99,7 +107,7 @@ int h_gateway_start(h_gateway *gw, const char *const *extra)
         dup2(pipefd[1], STDOUT_FILENO);
         close(pipefd[0]);
         close(pipefd[1]);
-        execv(argv[0], (char *const *)argv);
+        execvp(argv[0], (char *const *)argv);
         _exit(127);
     }
     close(pipefd[1]);
@@ -107,7 +115,8 @@ int h_gateway_start(h_gateway *gw, const char *const *extra)
     gw->pid = pid;
     gw->out_fd = pipefd[0];
     char line[1024];
-    if (s_read_line(gw->out_fd, line, sizeof line, s_mono_us() + 5000000) != 0 ||
+    int64_t wait_us = w && *w ? 30000000 : 5000000;
+    if (s_read_line(gw->out_fd, line, sizeof line, s_mono_us() + wait_us) != 0 ||
         !strstr(line, "listening")) {
         fprintf(stderr, "harness: gateway did not report listening\n");
         h_gateway_stop(gw);
@@ -125,7 +134,7 @@ int h_gateway_stop(h_gateway *gw)
         return -1;
     kill(gw->pid, SIGTERM);
     int status = 0, exited = 0;
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < 3000; i++) {
         if (waitpid(gw->pid, &status, WNOHANG) == gw->pid) {
             exited = 1;
             break;

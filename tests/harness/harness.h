@@ -20,10 +20,11 @@ typedef struct {
 
 /* Start MT5_BIN_DIR/mt5-gateway on ephemeral loopback ports with the extra
  * arguments (NULL-terminated list, may be NULL) and wait up to 5 s for its
- * listening line. 0 or -1 (with a message on stderr). */
+ * listening line (30 s under $MT5_TEST_WRAPPER, e.g. valgrind). 0 or -1
+ * (with a message on stderr). */
 int h_gateway_start(h_gateway *gw, const char *const *extra);
 
-/* SIGTERM, then wait up to 5 s (SIGKILL after). Returns the exit status,
+/* SIGTERM, then wait up to 30 s (SIGKILL after). Returns the exit status,
  * or -1 when it did not exit by itself. */
 int h_gateway_stop(h_gateway *gw);
 
