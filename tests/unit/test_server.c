@@ -253,7 +253,7 @@ static void test_server__without_a_key_orders_are_refused(void **state)
     char *open = s_open(signer, "nokey-1", 0.1, T0);
     mt5_json_t *j = s_handle(f, open, strlen(open));
     assert_string_equal(s_str(j, "error_code"), "INVALID_SIGNATURE");
-    assert_non_null(strstr(s_str(j, "message"), "no risk key"));
+    assert_string_equal(s_str(j, "message"), "risk_signature: no key to verify it with");
     mt5_json_destroy(&j);
     free(open);
     s_fixture_free(signer);
@@ -279,6 +279,76 @@ static void test_server__bad_input_and_arguments(void **state)
     assert_non_null(backend); /* not taken on failure */
     mt5_backend_destroy(&backend);
     mt5_server_destroy(NULL);
+}
+
+/* A backend whose terminal is gone: every call fails. */
+static mt5_wire_code s_down_open(void *impl, const mt5_request_t *req, mt5_fill_t *fill,
+                                 char *msg, size_t msgcap)
+{
+    (void)impl, (void)req, (void)fill;
+    mt5_backend_message(msg, msgcap, "terminal disconnected");
+    return MT5_WIRE_BACKEND_ERROR;
+}
+
+static mt5_wire_code s_down_close(void *impl, const mt5_request_t *req, mt5_close_t *out,
+                                  char *msg, size_t msgcap)
+{
+    (void)impl, (void)req, (void)out;
+    mt5_backend_message(msg, msgcap, "terminal disconnected");
+    return MT5_WIRE_BACKEND_ERROR;
+}
+
+static int s_down_account(void *impl, mt5_account_t *out)
+{
+    (void)impl, (void)out;
+    return MT5_EIO;
+}
+
+static int s_down_positions(void *impl, const mt5_position_t **list, size_t *count)
+{
+    (void)impl, (void)list, (void)count;
+    return MT5_EIO;
+}
+
+static void s_down_destroy(void *impl)
+{
+    (void)impl;
+}
+
+static void test_server__backend_failures_are_backend_errors(void **state)
+{
+    (void)state;
+    static const mt5_backend_ops down = {"down", s_down_open, s_down_close, s_down_account,
+                                         s_down_positions, s_down_destroy};
+    static int token;
+    fixture *f = calloc(1, sizeof *f);
+    assert_int_equal(mt5_key_from_hex(&f->key, KEY_HEX), MT5_OK);
+    mt5_server_options opts = MT5_SERVER_OPTIONS_INIT;
+    opts.bind = "inproc://unused";
+    opts.stream = NULL;
+    opts.key = f->key;
+    mt5_backend_t *backend = mt5_backend_new(&down, &token);
+    f->server = mt5_server_new(&opts, &backend);
+    f->now = T0;
+    mt5_server_set_clock(f->server, s_clock, f);
+    s_expect(f, "{\"action\":\"GET_ACCOUNT\"}", "error", "BACKEND_ERROR");
+    s_expect(f, "{\"action\":\"GET_POSITIONS\"}", "error", "BACKEND_ERROR");
+    /* OPEN checks the position limit first, which needs the list. */
+    char *open = s_open(f, "down-1", 0.1, T0);
+    s_expect(f, open, "error", "BACKEND_ERROR");
+    free(open);
+    char *close = s_close(f, "down-2", 1, T0);
+    mt5_json_t *j = s_handle(f, close, strlen(close));
+    assert_string_equal(s_str(j, "error_code"), "BACKEND_ERROR");
+    assert_string_equal(s_str(j, "message"), "terminal disconnected");
+    mt5_json_destroy(&j);
+    /* Not executed, so not remembered: a retry asks the backend again. */
+    j = s_handle(f, close, strlen(close));
+    assert_null(mt5_json_get(j, "duplicate"));
+    mt5_json_destroy(&j);
+    free(close);
+    assert_int_equal(mt5_server_heartbeat(f->server), MT5_OK); /* no stream: nothing */
+    s_fixture_free(f);
 }
 
 /* Read the next message from sub: topic and parsed body. */
@@ -365,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_server__without_a_key_orders_are_refused),
         cmocka_unit_test_setup_teardown(test_server__bad_input_and_arguments, s_setup, s_teardown),
         cmocka_unit_test(test_server__stream_messages_of_an_order),
+        cmocka_unit_test(test_server__backend_failures_are_backend_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
