@@ -14,7 +14,7 @@
  *  Both passes work on a copy and write the caller's struct only when
  *  every value was good, so a half-applied configuration never exists.
  */
-#include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +23,8 @@
 
 #include "mt5/config.h"
 #include "mt5/error.h"
+#include "mt5/num.h"
+#include "mt5/sock.h"
 #include "mt5/yaml.h"
 
 typedef enum {
@@ -115,23 +117,8 @@ static bool s_valid(const s_setting_t *set, const s_value_t *v)
         return (double)v->i >= set->min && (double)v->i <= set->max;
     case S_NUMBER:
         return isfinite(v->d) && v->d > set->min && v->d <= set->max;
-    case S_ENDPOINT: {
-        static const char *const schemes[] = {"tcp://", "ipc://", "inproc://"};
-        size_t len = strlen(v->s), scheme = 0;
-        for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
-            if (strncmp(v->s, schemes[i], strlen(schemes[i])) == 0)
-                scheme = strlen(schemes[i]);
-        }
-        /* The bare scheme has nothing to connect to, and an endpoint with
-         * blanks or control characters is a pasting accident. */
-        if (!scheme || len == scheme || len >= set->size)
-            return false;
-        for (size_t i = 0; i < len; i++) {
-            if ((unsigned char)v->s[i] <= ' ' || v->s[i] == 0x7f)
-                return false;
-        }
-        return true;
-    }
+    case S_ENDPOINT:
+        return mt5_sock_endpoint_check(v->s) == MT5_OK;
     case S_PATH:
         return strlen(v->s) < set->size;
     case S_CURRENCY: {
@@ -185,27 +172,12 @@ static bool s_from_node(s_value_t *v, const s_setting_t *set, const mt5_yaml_nod
  * reader takes for plain scalars (decimal integers; decimal numbers). */
 static bool s_from_text(s_value_t *v, const s_setting_t *set, const char *text)
 {
-    char *end = NULL;
+    /* Ranges are s_valid's job; here only "is it a number at all". */
     switch (set->type) {
-    case S_INT: {
-        if (!*text || strspn(text, "+-0123456789") != strlen(text))
-            return false;
-        errno = 0;
-        long long i = strtoll(text, &end, 10);
-        if (errno || *end || end == text)
-            return false;
-        v->i = i;
-        return true;
-    }
-    case S_NUMBER: {
-        if (!*text || strspn(text, "0123456789+-.eE") != strlen(text))
-            return false;
-        double d = strtod(text, &end);
-        if (*end || end == text || !isfinite(d))
-            return false;
-        v->d = d;
-        return true;
-    }
+    case S_INT:
+        return mt5_num_int(&v->i, text, INT64_MIN, INT64_MAX) == MT5_OK;
+    case S_NUMBER:
+        return mt5_num_double(&v->d, text, -DBL_MAX, DBL_MAX) == MT5_OK;
     default:
         v->s = text;
         return true;
@@ -315,6 +287,24 @@ int mt5_config_apply_env(mt5_config_t *cfg)
     *cfg = copy;
     mt5_error_clear();
     return MT5_OK;
+}
+
+int mt5_config_set(mt5_config_t *cfg, const char *key, const char *text)
+{
+    if (!cfg || !key || !text)
+        return mt5_error_set(MT5_EINVAL, "no configuration, key or value");
+    for (size_t j = 0; j < S_NSETTINGS; j++) {
+        const s_setting_t *set = &s_settings[j];
+        size_t n = strlen(set->section);
+        if (strncmp(key, set->section, n) != 0 || key[n] != '.' || strcmp(key + n + 1, set->key))
+            continue;
+        s_value_t v = {0, 0.0, NULL};
+        if (!s_from_text(&v, set, text) || !s_valid(set, &v))
+            return mt5_error_set(MT5_EINVAL, "%s must be %s, not '%s'", key, set->rule, text);
+        s_store(cfg, set, &v);
+        return MT5_OK;
+    }
+    return mt5_error_set(MT5_ENOTFOUND, "no setting named %s", key);
 }
 
 int mt5_config_resolve(mt5_config_t *cfg, const char *path)

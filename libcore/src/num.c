@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mt5/error.h"
 #include "mt5/num.h"
@@ -25,6 +26,9 @@ int mt5_num_int(int64_t *out, const char *text, int64_t min, int64_t max)
 int mt5_num_double(double *out, const char *text, double min, double max)
 {
     if (!out || !text || !*text || isspace((unsigned char)*text))
+        return MT5_EPARSE;
+    /* Decimal only: strtod would also take "inf", "nan" and hex floats. */
+    if (strspn(text, "0123456789+-.eE") != strlen(text))
         return MT5_EPARSE;
     char *end = NULL;
     errno = 0;

@@ -278,7 +278,7 @@ static mt5_wire_code s_close(void *impl, const mt5_request_t *req, mt5_close_t *
     mt5_position_t *pos = &self->positions[index];
 
     double volume = pos->volume;
-    int whole = 1;
+    double rest = 0; /* what stays open; 0 closes the whole position */
     if (req->has & MT5_HAS_VOLUME) {
         if (!isfinite(req->volume) || req->volume <= 0) {
             mt5_backend_message(msg, msgcap, "volume must be a number > 0");
@@ -292,11 +292,9 @@ static mt5_wire_code s_close(void *impl, const mt5_request_t *req, mt5_close_t *
         /* The remainder is kept to 8 decimals, the wire's precision, so
          * 0.3 - 0.1 leaves 0.2 and not 0.19999999999999998; a remainder that
          * rounds to nothing closes the whole position. */
-        double rest = s_round_to(pos->volume - req->volume, 8);
-        if (rest > 0) {
+        rest = s_round_to(pos->volume - req->volume, 8);
+        if (rest > 0)
             volume = req->volume;
-            whole = 0;
-        }
     }
 
     double bid, ask;
@@ -305,11 +303,11 @@ static mt5_wire_code s_close(void *impl, const mt5_request_t *req, mt5_close_t *
     result.price = pos->side == MT5_SIDE_BUY ? bid : ask;
     result.profit = s_profit(pos, volume, bid, ask);
     self->balance = s_cents(self->balance + result.profit);
-    if (whole) {
+    if (!(rest > 0)) {
         memmove(pos, pos + 1, (self->count - index - 1) * sizeof *pos);
         self->count--;
     } else {
-        pos->volume = s_round_to(pos->volume - volume, 8);
+        pos->volume = rest;
     }
     *out = result;
     self->tick++;

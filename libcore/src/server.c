@@ -208,44 +208,17 @@ static bool s_find_position(mt5_server_t *self, int64_t ticket, mt5_position_t *
     return false;
 }
 
-static void s_publish_open(mt5_server_t *self, const mt5_request_t *req, const mt5_fill_t *fill)
+/* After an executed order: FILL, then the position as it now stands, then
+ * the account (docs/protocol.md A.6). `closed` marks a position that the
+ * order closed entirely. */
+static void s_publish_order(mt5_server_t *self, mt5_action event, const mt5_request_t *req,
+                            const mt5_fill_t *fill, const double *profit, const mt5_position_t *pos,
+                            bool closed)
 {
-    if (!self->pub)
-        return;
     mt5_stream_hdr_t hdr = s_next_hdr(self);
-    s_publish(self, "FILL", mt5_proto_stream_fill(&hdr, MT5_ACTION_OPEN, req->req_id, fill, NULL));
-    mt5_position_t pos;
-    if (s_find_position(self, fill->ticket, &pos)) {
-        hdr = s_next_hdr(self);
-        s_publish(self, "POSITION", mt5_proto_stream_position(&hdr, &pos, false));
-    }
-    s_publish_account(self);
-}
-
-static void s_publish_close(mt5_server_t *self, const mt5_request_t *req,
-                            const mt5_position_t *before, const mt5_close_t *closed)
-{
-    if (!self->pub)
-        return;
-    mt5_fill_t fill = {0};
-    fill.ticket = closed->ticket;
-    memcpy(fill.symbol, before->symbol, sizeof fill.symbol);
-    fill.side = before->side;
-    fill.volume = closed->volume;
-    fill.price = closed->price;
-    fill.time_ms = self->now_ms(self->now_arg);
-    mt5_stream_hdr_t hdr = s_next_hdr(self);
-    s_publish(self, "FILL",
-              mt5_proto_stream_fill(&hdr, MT5_ACTION_CLOSE, req->req_id, &fill, &closed->profit));
-    mt5_position_t after;
-    bool still_open = s_find_position(self, closed->ticket, &after);
-    if (!still_open) {
-        after = *before;
-        after.volume = 0;
-        after.profit = closed->profit;
-    }
+    s_publish(self, "FILL", mt5_proto_stream_fill(&hdr, event, req->req_id, fill, profit));
     hdr = s_next_hdr(self);
-    s_publish(self, "POSITION", mt5_proto_stream_position(&hdr, &after, !still_open));
+    s_publish(self, "POSITION", mt5_proto_stream_position(&hdr, pos, closed));
     s_publish_account(self);
 }
 
@@ -290,12 +263,13 @@ static char *s_check_limits(mt5_server_t *self, const mt5_request_t *req)
     return NULL;
 }
 
-/* Execute a checked order on the backend; the reply and whether it ran. */
+/* Execute a checked order on the backend; the reply and whether it ran.
+ * The position snapshots are taken only when there is a stream to tell. */
 static char *s_execute(mt5_server_t *self, const mt5_request_t *req, bool *executed)
 {
     char msg[MT5_MESSAGE_MAX] = "";
     mt5_wire_code code;
-    char *reply;
+    mt5_position_t pos;
     *executed = false;
     if (req->action == MT5_ACTION_OPEN) {
         mt5_fill_t fill;
@@ -303,21 +277,33 @@ static char *s_execute(mt5_server_t *self, const mt5_request_t *req, bool *execu
         if (code != MT5_WIRE_OK)
             return mt5_proto_reply_error(code, s_req_id(req), msg);
         *executed = true;
-        reply = mt5_proto_reply_open(s_req_id(req), &fill);
-        s_publish_open(self, req, &fill);
-        return reply;
+        if (self->pub && s_find_position(self, fill.ticket, &pos))
+            s_publish_order(self, MT5_ACTION_OPEN, req, &fill, NULL, &pos, false);
+        return mt5_proto_reply_open(s_req_id(req), &fill);
     }
     mt5_position_t before;
-    bool known = s_find_position(self, req->ticket, &before);
+    bool tell = self->pub && s_find_position(self, req->ticket, &before);
     mt5_close_t closed;
     code = mt5_backend_close(self->backend, req, &closed, msg, sizeof msg);
     if (code != MT5_WIRE_OK)
         return mt5_proto_reply_error(code, s_req_id(req), msg);
     *executed = true;
-    reply = mt5_proto_reply_close(s_req_id(req), &closed);
-    if (known)
-        s_publish_close(self, req, &before, &closed);
-    return reply;
+    if (tell) {
+        mt5_fill_t fill = {.ticket = closed.ticket,
+                           .side = before.side,
+                           .volume = closed.volume,
+                           .price = closed.price,
+                           .time_ms = self->now_ms(self->now_arg)};
+        memcpy(fill.symbol, before.symbol, sizeof fill.symbol);
+        bool gone = !s_find_position(self, closed.ticket, &pos);
+        if (gone) {
+            pos = before;
+            pos.volume = 0;
+            pos.profit = closed.profit;
+        }
+        s_publish_order(self, MT5_ACTION_CLOSE, req, &fill, &closed.profit, &pos, gone);
+    }
+    return mt5_proto_reply_close(s_req_id(req), &closed);
 }
 
 static char *s_order(mt5_server_t *self, const mt5_request_t *req)
@@ -420,13 +406,14 @@ static void s_serve(mt5_server_t *self, const mt5_msg_t *msg)
     size_t parts = msg->total - first;
     char *reply = NULL;
     size_t reply_len = 0;
-    if (parts == 1) {
-        if (mt5_server_handle(self, msg->frames[first].data, msg->frames[first].size, &reply,
-                              &reply_len) != MT5_OK)
+    if (parts <= 1) {
+        /* No body frame is the empty request: the codec answers it. */
+        const void *body = parts ? (const void *)msg->frames[first].data : "";
+        size_t len = parts ? msg->frames[first].size : 0;
+        if (mt5_server_handle(self, body, len, &reply, &reply_len) != MT5_OK)
             return;
     } else {
-        const char *why = parts == 0 ? "empty request" : "a request is exactly one frame";
-        reply = mt5_proto_reply_error(MT5_WIRE_BAD_REQUEST, NULL, why);
+        reply = mt5_proto_reply_error(MT5_WIRE_BAD_REQUEST, NULL, "a request is exactly one frame");
         if (!reply)
             return;
         reply_len = strlen(reply);
@@ -460,14 +447,11 @@ int mt5_server_run(mt5_server_t *self, volatile sig_atomic_t *stop)
         int64_t wait_us = 100000;
         if (self->pub && next_beat - now < wait_us)
             wait_us = next_beat - now;
-        int rc = mt5_sock_recv(self->router, &msg, (int)((wait_us + 999) / 1000));
-        if (rc == MT5_OK) {
+        /* A timeout, a signal (the stop flag is checked above) or a
+         * transient libzmq error all mean: go round again. */
+        if (mt5_sock_recv(self->router, &msg, (int)((wait_us + 999) / 1000)) == MT5_OK) {
             s_serve(self, &msg);
             mt5_msg_clear(&msg);
-        } else if (rc != MT5_ETIMEOUT && !(stop && *stop)) {
-            /* Interrupted by a signal other than ours, or a transient
-             * libzmq error: keep serving. */
-            continue;
         }
     }
     mt5_msg_clear(&msg);

@@ -33,7 +33,6 @@
 /* Longest endpoint accepted, NUL included. Resolved endpoints are read
  * back into a buffer of this size, so longer requests are refused up
  * front rather than truncated afterwards. */
-#define S_ENDPOINT_MAX 256
 
 /* zmq_poll items kept on the stack; more sockets than this cost a malloc. */
 #define S_POLL_LOCAL 8
@@ -46,13 +45,13 @@
      ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED)
 
 struct mt5_sock_t {
-    void *handle;                  /* the libzmq socket */
-    mt5_sock_type type;            /* what it was created as */
-    char endpoint[S_ENDPOINT_MAX]; /* resolved endpoint of the last bind, "" before */
-    mt5_sock_t *monitor;           /* PAIR receiving monitor events, NULL unless watched */
-    int live;                      /* connections up now (CONNECTED minus DISCONNECTED) */
-    bool was_up;                   /* a connection has been up at some point */
-    bool retried;                  /* a connect attempt failed and is being retried */
+    void *handle;                    /* the libzmq socket */
+    mt5_sock_type type;              /* what it was created as */
+    char endpoint[MT5_ENDPOINT_MAX]; /* resolved endpoint of the last bind, "" before */
+    mt5_sock_t *monitor;             /* PAIR receiving monitor events, NULL unless watched */
+    int live;                        /* connections up now (CONNECTED minus DISCONNECTED) */
+    bool was_up;                     /* a connection has been up at some point */
+    bool retried;                    /* a connect attempt failed and is being retried */
 };
 
 static pthread_mutex_t s_ctx_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -173,23 +172,43 @@ void mt5_sock_destroy(mt5_sock_t **self_p)
     *self_p = NULL;
 }
 
-static int s_check_endpoint(const mt5_sock_t *self, const char *endpoint, const char *verb)
+int mt5_sock_endpoint_check(const char *endpoint)
 {
-    if (!self || !endpoint)
-        return mt5_error_set(MT5_EINVAL, "cannot %s: no socket or no endpoint", verb);
-    if (strlen(endpoint) >= S_ENDPOINT_MAX)
-        return mt5_error_set(MT5_EINVAL, "cannot %s %.40s...: endpoint longer than %d bytes", verb,
-                             endpoint, S_ENDPOINT_MAX - 1);
+    static const char *const schemes[] = {"tcp://", "ipc://", "inproc://"};
+    if (!endpoint)
+        return mt5_error_set(MT5_EINVAL, "no endpoint");
+    size_t len = strlen(endpoint), scheme = 0;
+    if (len >= MT5_ENDPOINT_MAX)
+        return mt5_error_set(MT5_EINVAL, "endpoint longer than %d bytes", MT5_ENDPOINT_MAX - 1);
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        if (strncmp(endpoint, schemes[i], strlen(schemes[i])) == 0)
+            scheme = strlen(schemes[i]);
+    }
+    if (!scheme || len == scheme)
+        return mt5_error_set(MT5_EINVAL, "not tcp://, ipc:// or inproc:// followed by an address");
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)endpoint[i] <= ' ' || (unsigned char)endpoint[i] > '~')
+            return mt5_error_set(MT5_EINVAL, "blanks, control characters or non-ASCII bytes");
+    }
     /* libzmq reads a TCP port into 16 bits without a range check, so
      * tcp://host:99999 would silently bind port 34463. */
-    const char *colon = strncmp(endpoint, "tcp://", 6) == 0 ? strrchr(endpoint, ':') : NULL;
+    const char *colon = scheme == 6 ? strrchr(endpoint, ':') : NULL;
     if (colon && colon > endpoint + 5 && strcmp(colon, ":*") != 0) {
         char *end = NULL;
         long port = strtol(colon + 1, &end, 10);
         if (end == colon + 1 || *end != '\0' || port < 0 || port > 65535)
-            return mt5_error_set(MT5_EINVAL, "cannot %s %s: the port must be 0-65535 or *", verb,
-                                 endpoint);
+            return mt5_error_set(MT5_EINVAL, "the port must be 0-65535 or *");
     }
+    return MT5_OK;
+}
+
+static int s_check_endpoint(const mt5_sock_t *self, const char *endpoint, const char *verb)
+{
+    if (!self || !endpoint)
+        return mt5_error_set(MT5_EINVAL, "cannot %s: no socket or no endpoint", verb);
+    if (mt5_sock_endpoint_check(endpoint) != MT5_OK)
+        return mt5_error_set(MT5_EINVAL, "cannot %s %.40s%s: %s", verb, endpoint,
+                             strlen(endpoint) > 40 ? "..." : "", mt5_error_detail());
     return MT5_OK;
 }
 
@@ -400,9 +419,6 @@ int mt5_sock_watch(mt5_sock_t *self)
         return rc;
     }
     self->monitor = pair;
-    self->live = 0;
-    self->was_up = false;
-    self->retried = false;
     return MT5_OK;
 }
 

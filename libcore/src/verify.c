@@ -53,28 +53,6 @@ const char *mt5_verify_hint(mt5_verify_status status)
     }
 }
 
-/* Copy a reply for display, escaped as VERIFY_LOG escapes it: printable
- * ASCII as is, \n \r \t \\ by name, any other byte as \xNN. */
-static void s_printable(char *dst, size_t cap, const char *src, size_t len)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len && o + 5 < cap; i++) {
-        unsigned char c = (unsigned char)src[i];
-        const char *named = c == '\n'   ? "\\n"
-                            : c == '\r' ? "\\r"
-                            : c == '\t' ? "\\t"
-                            : c == '\\' ? "\\\\"
-                                        : NULL;
-        if (named)
-            o += (size_t)snprintf(dst + o, cap - o, "%s", named);
-        else if (c >= 0x20 && c < 0x7f)
-            dst[o++] = (char)c;
-        else
-            o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", c);
-    }
-    dst[o] = '\0';
-}
-
 static size_t s_min(size_t a, size_t b)
 {
     return a < b ? a : b;
@@ -113,7 +91,7 @@ int mt5_verify_run(mt5_verify_result_t *out, const mt5_verify_options *options)
     if (rc == MT5_OK) {
         out->reply_len = reply_len;
         memcpy(out->raw, reply, s_min(reply_len, sizeof out->raw));
-        s_printable(out->reply, sizeof out->reply, reply, reply_len);
+        mt5_vlog_escape(out->reply, sizeof out->reply, reply, reply_len);
         if (reply_len == strlen(expect) && memcmp(reply, expect, reply_len) == 0) {
             out->status = MT5_VERIFY_PASS;
             snprintf(out->detail, sizeof out->detail, "%s answered %s in %lld us", out->endpoint,

@@ -105,11 +105,13 @@ static void s_put(s_line_t *l, const char *s, size_t n)
     l->len += n;
 }
 
-/* Append `n` bytes of `s` escaped. Backslash and control characters always
- * are; with `ascii`, bytes >= 0x7f too (replies are arbitrary bytes). A
- * message that does not fit is cut between characters, never inside an
- * escape or a UTF-8 sequence. */
-static void s_put_escaped(s_line_t *l, const unsigned char *s, size_t n, bool ascii)
+/* Escape up to `n` bytes of `s` into dst[*used..room). Backslash and
+ * control characters always are escaped; with `ascii`, bytes >= 0x7f too
+ * (replies are arbitrary bytes). Stops before an escape that does not fit,
+ * and, when a UTF-8 sequence would be cut, drops its first bytes too.
+ * Returns how many input bytes were written. */
+static size_t s_escape_into(char *dst, size_t room, size_t *used, const unsigned char *s, size_t n,
+                            bool ascii)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i = 0;
@@ -131,20 +133,39 @@ static void s_put_escaped(s_line_t *l, const unsigned char *s, size_t n, bool as
         } else {
             esc[k++] = (char)c;
         }
-        if (k > S_ROOM - l->len)
+        if (k > room - *used)
             break;
-        memcpy(l->buf + l->len, esc, k);
-        l->len += k;
+        memcpy(dst + *used, esc, k);
+        *used += k;
     }
     /* Cut inside a UTF-8 sequence: drop its lead and continuation bytes. */
     if (i < n && !ascii && (s[i] & 0xC0) == 0x80) {
         while (i > 0 && (s[i - 1] & 0xC0) == 0x80) {
             i--;
-            l->len--;
+            (*used)--;
         }
-        if (i > 0 && s[i - 1] >= 0xC0)
-            l->len--;
+        if (i > 0 && s[i - 1] >= 0xC0) {
+            i--;
+            (*used)--;
+        }
     }
+    return i;
+}
+
+static void s_put_escaped(s_line_t *l, const unsigned char *s, size_t n, bool ascii)
+{
+    s_escape_into(l->buf, S_ROOM, &l->len, s, n, ascii);
+}
+
+size_t mt5_vlog_escape(char *dst, size_t cap, const void *src, size_t n)
+{
+    if (!dst || cap == 0)
+        return 0;
+    size_t used = 0;
+    if (src)
+        s_escape_into(dst, cap - 1, &used, src, n, true);
+    dst[used] = '\0';
+    return used;
 }
 
 /* Start a line with "<now> <level> <component>: ". */

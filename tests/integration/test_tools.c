@@ -61,6 +61,8 @@ static void test_tools__gateway_usage_errors_exit_2(void **state)
         {"--max-volume", "0", NULL},
         {"--max-positions", "1e3", NULL},
         {"--disable-symbol", "not a symbol", NULL},
+        {"--bind", "nonsense", NULL},
+        {"--stream", "udp://127.0.0.1:1", NULL},
         {"extra", NULL, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -511,6 +511,31 @@ static void test_config__env_wins_over_file(void **state)
     s_clear_env(NULL);
 }
 
+static void test_config__set_applies_the_same_rules_as_the_file(void **state)
+{
+    (void)state;
+    mt5_config_t c;
+    mt5_config_defaults(&c);
+    assert_int_equal(mt5_config_set(&c, "gateway.heartbeat_ms", "250"), MT5_OK);
+    assert_int_equal(c.heartbeat_ms, 250);
+    assert_int_equal(mt5_config_set(&c, "gateway.max_volume", "2.5"), MT5_OK);
+    assert_true(c.max_volume == 2.5);
+    assert_int_equal(mt5_config_set(&c, "client.endpoint", "tcp://127.0.0.1:7"), MT5_OK);
+    assert_string_equal(c.endpoint, "tcp://127.0.0.1:7");
+    mt5_config_t before = c;
+    assert_int_equal(mt5_config_set(&c, "gateway.heartbeat_ms", "5"), MT5_EINVAL);
+    assert_string_equal(mt5_error_detail(),
+                        "gateway.heartbeat_ms must be an integer from 10 to 60000, not '5'");
+    assert_int_equal(mt5_config_set(&c, "gateway.max_volume", "0x10"), MT5_EINVAL);
+    assert_int_equal(mt5_config_set(&c, "client.endpoint", "nonsense"), MT5_EINVAL);
+    assert_int_equal(mt5_config_set(&c, "gateway.risk_key", "00"), MT5_ENOTFOUND);
+    assert_string_equal(mt5_error_detail(), "no setting named gateway.risk_key");
+    assert_int_equal(mt5_config_set(&c, "gateway", "x"), MT5_ENOTFOUND);
+    assert_int_equal(mt5_config_set(&c, "gateway.", "x"), MT5_ENOTFOUND);
+    assert_int_equal(mt5_config_set(NULL, "client.retries", "1"), MT5_EINVAL);
+    assert_memory_equal(&c, &before, sizeof c);
+}
+
 static void test_config__resolve_runs_defaults_file_then_env(void **state)
 {
     (void)state;
@@ -558,6 +583,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config__bad_env_values_give_exact_errors, s_clear_env,
                                         s_clear_env),
         cmocka_unit_test_setup_teardown(test_config__env_wins_over_file, s_clear_env, s_clear_env),
+        cmocka_unit_test(test_config__set_applies_the_same_rules_as_the_file),
         cmocka_unit_test_setup_teardown(test_config__resolve_runs_defaults_file_then_env,
                                         s_clear_env, s_clear_env),
     };

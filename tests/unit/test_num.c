@@ -44,7 +44,8 @@ static void test_num__doubles(void **state)
         double value;
     } cases[] = {
         {"0.5", MT5_OK, 0.5},     {"1e2", MT5_OK, 100},   {"-1", MT5_OK, -1},
-        {"1e3", MT5_EINVAL, 0},   {"inf", MT5_EINVAL, 0}, {"nan", MT5_EINVAL, 0},
+        {"1e3", MT5_EINVAL, 0},   {"inf", MT5_EPARSE, 0}, {"nan", MT5_EPARSE, 0},
+        {"0x1p3", MT5_EPARSE, 0},
         {"1e999", MT5_EINVAL, 0}, {"", MT5_EPARSE, 0},    {"0.5x", MT5_EPARSE, 0},
         {" 1", MT5_EPARSE, 0},
     };

@@ -882,9 +882,29 @@ static void test_vlog__last_result_not_found_and_unreadable(void **state)
     assert_int_equal(mt5_vlog_last_result(&e, NULL, 0), MT5_EINVAL);
 }
 
+static void test_vlog__escape_shows_replies_safely(void **state)
+{
+    (void)state;
+    char out[16];
+    assert_int_equal(mt5_vlog_escape(out, sizeof out, "OK_FROM_MT5", 11), 11);
+    assert_string_equal(out, "OK_FROM_MT5");
+    /* 14 bytes of escapes fit in 15; the 4 of \xff would not, so it stops. */
+    assert_int_equal(mt5_vlog_escape(out, sizeof out, "a\\b\n\r\t\x01\xff", 8), 14);
+    assert_string_equal(out, "a\\\\b\\n\\r\\t\\x01");
+    /* 5 bytes of room: "ab" and "\n" fit, "\x00" does not start. */
+    char small[6];
+    assert_int_equal(mt5_vlog_escape(small, sizeof small, "ab\n\x00", 4), 4);
+    assert_string_equal(small, "ab\\n");
+    assert_int_equal(mt5_vlog_escape(small, sizeof small, NULL, 3), 0);
+    assert_string_equal(small, "");
+    assert_int_equal(mt5_vlog_escape(small, 0, "x", 1), 0);
+    assert_int_equal(mt5_vlog_escape(NULL, 4, "x", 1), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vlog__escape_shows_replies_safely),
         cmocka_unit_test_setup(test_vlog__writer_lines_read_back_exactly, s_fresh),
         cmocka_unit_test_setup(test_vlog__writer_appends_and_creates_0644, s_fresh),
         cmocka_unit_test_setup(test_vlog__writer_escapes_messages, s_fresh),

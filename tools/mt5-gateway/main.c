@@ -15,7 +15,6 @@
 
 #include "mt5/config.h"
 #include "mt5/error.h"
-#include "mt5/num.h"
 #include "mt5/paper.h"
 #include "mt5/server.h"
 #include "mt5/sig.h"
@@ -91,16 +90,6 @@ static int s_usage_error(const char *what, const char *arg)
     return EXIT_USAGE;
 }
 
-static int s_int_flag(int64_t *out, const char *name, const char *text, int64_t min, int64_t max)
-{
-    if (mt5_num_int(out, text, min, max) != MT5_OK) {
-        fprintf(stderr, "mt5-gateway: --%s needs an integer from %lld to %lld, not '%s'\n", name,
-                (long long)min, (long long)max, text);
-        return -1;
-    }
-    return 0;
-}
-
 /* Flags are kept as text until the config file and environment are read,
  * so they can override both. */
 typedef struct {
@@ -109,25 +98,29 @@ typedef struct {
     size_t disabled_count;
 } s_flags;
 
+/* One flag onto its setting, checked by the same rule as the file and the
+ * environment. */
+static int s_set(mt5_config_t *cfg, const char *flag, const char *key, const char *text)
+{
+    if (!text || mt5_config_set(cfg, key, text) == MT5_OK)
+        return 0;
+    fprintf(stderr, "mt5-gateway: --%s: %s\n", flag, mt5_error_detail());
+    return -1;
+}
+
 static int s_apply_flags(mt5_config_t *cfg, const s_flags *f)
 {
-    if (f->bind)
-        snprintf(cfg->bind, sizeof cfg->bind, "%s", f->bind);
-    if (f->stream)
-        snprintf(cfg->stream, sizeof cfg->stream, "%s", strcmp(f->stream, "none") ? f->stream : "");
-    if (f->key_file)
-        snprintf(cfg->key_file, sizeof cfg->key_file, "%s", f->key_file);
-    if (f->heartbeat && s_int_flag(&cfg->heartbeat_ms, "heartbeat-ms", f->heartbeat, 10, 60000))
+    if (f->stream && strcmp(f->stream, "none") == 0)
+        cfg->stream[0] = '\0';
+    else if (s_set(cfg, "stream", "gateway.stream", f->stream))
         return -1;
-    if (f->ttl && s_int_flag(&cfg->signature_ttl_ms, "signature-ttl-ms", f->ttl, 1, 3600000))
+    if (s_set(cfg, "bind", "gateway.bind", f->bind) ||
+        s_set(cfg, "key-file", "gateway.key_file", f->key_file) ||
+        s_set(cfg, "heartbeat-ms", "gateway.heartbeat_ms", f->heartbeat) ||
+        s_set(cfg, "signature-ttl-ms", "gateway.signature_ttl_ms", f->ttl) ||
+        s_set(cfg, "max-positions", "gateway.max_positions", f->max_positions) ||
+        s_set(cfg, "max-volume", "gateway.max_volume", f->max_volume))
         return -1;
-    if (f->max_positions &&
-        s_int_flag(&cfg->max_positions, "max-positions", f->max_positions, 1, 1000000))
-        return -1;
-    if (f->max_volume && mt5_num_double(&cfg->max_volume, f->max_volume, 1e-9, 1e6) != MT5_OK) {
-        fprintf(stderr, "mt5-gateway: --max-volume needs a number > 0, not '%s'\n", f->max_volume);
-        return -1;
-    }
     return 0;
 }
 

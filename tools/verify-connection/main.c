@@ -15,7 +15,6 @@
 
 #include "mt5/config.h"
 #include "mt5/error.h"
-#include "mt5/num.h"
 #include "mt5/verify.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -123,14 +122,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "verify-connection: %s\n", mt5_error_detail());
         return EXIT_USAGE;
     }
-    if (endpoint && !*endpoint)
-        return s_usage_error("--endpoint needs a value", NULL);
-    if (endpoint)
-        snprintf(cfg.endpoint, sizeof cfg.endpoint, "%s", endpoint);
-    if (timeout && mt5_num_int(&cfg.timeout_ms, timeout, 1, 3600000) != MT5_OK)
-        return s_usage_error("--timeout-ms needs an integer from 1 to 3600000, not", timeout);
-    if (log)
-        snprintf(cfg.log_file, sizeof cfg.log_file, "%s", log);
+    /* Flags go through the settings table: the same rules as the file. */
+    const struct {
+        const char *flag, *key, *text;
+    } flags[] = {{"--endpoint", "client.endpoint", endpoint},
+                 {"--timeout-ms", "client.timeout_ms", timeout},
+                 {"--log", "client.log", log}};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        if (flags[i].text && mt5_config_set(&cfg, flags[i].key, flags[i].text) != MT5_OK)
+            return s_usage_error(flags[i].flag, mt5_error_detail());
+    }
 
     mt5_verify_options vopts = MT5_VERIFY_OPTIONS_INIT;
     vopts.endpoint = cfg.endpoint;

@@ -11,7 +11,8 @@
 
 #include <stdint.h>
 
-#define MT5_ENDPOINT_MAX 256
+#include "mt5/sock.h" /* MT5_ENDPOINT_MAX */
+
 #define MT5_PATH_MAX 4096
 #define MT5_DEFAULT_ENDPOINT "tcp://127.0.0.1:5555"
 #define MT5_DEFAULT_STREAM "tcp://127.0.0.1:5556"
@@ -49,6 +50,13 @@ int mt5_config_load(mt5_config_t *cfg, const char *path);
 /*  Apply the MT5_* environment variables over *cfg. A malformed value is
  *  MT5_EINVAL with detail naming the variable, and *cfg is left unchanged. */
 int mt5_config_apply_env(mt5_config_t *cfg);
+
+/*  Set one setting from text, by its YAML path ("gateway.heartbeat_ms"),
+ *  with the same parsing and range as the file and the environment: how
+ *  tools apply their command-line flags. MT5_OK; MT5_EINVAL with detail
+ *  "<key> must be <rule>, not '<text>'"; MT5_ENOTFOUND for an unknown key.
+ *  *cfg is unchanged on error. */
+int mt5_config_set(mt5_config_t *cfg, const char *key, const char *text);
 
 /*  What every tool does before its own flags: the defaults, then the YAML
  *  file at `path` (or, when path is NULL, the file named by $MT5_CONFIG if

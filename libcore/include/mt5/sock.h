@@ -35,6 +35,15 @@ typedef enum {
 } mt5_sockopt;
 
 #define MT5_MSG_MAX_FRAMES 8
+#define MT5_ENDPOINT_MAX 256 /* bytes with the NUL */
+
+/*  Check an endpoint before libzmq sees it: "tcp://", "ipc://" or
+ *  "inproc://" followed by an address, visible ASCII only, shorter than
+ *  MT5_ENDPOINT_MAX, and for tcp:// a port of 0-65535 or "*" (libzmq would
+ *  silently wrap 99999 to 34463). MT5_OK, or MT5_EINVAL with the reason as
+ *  detail ("the port must be 0-65535 or *"). Every endpoint libcore binds,
+ *  connects or accepts in its configuration passes through here. */
+int mt5_sock_endpoint_check(const char *endpoint);
 
 /* One frame: malloc'd bytes (a NUL is appended after `size` bytes, not
  * counted, so text frames can be read as strings). */

@@ -42,6 +42,12 @@ int mt5_vlog_pass(mt5_vlog_t *self, const char *component, const char *endpoint,
 int mt5_vlog_fail(mt5_vlog_t *self, const char *component, const char *endpoint, const char *error,
                   const void *reply, size_t reply_len);
 
+/*  Escape n bytes the way result lines show replies: printable ASCII as
+ *  is; backslash, \n, \r, \t by name; every other byte as \xNN. Writes at
+ *  most cap-1 bytes and a NUL into dst, never cutting an escape. Returns
+ *  the length written. */
+size_t mt5_vlog_escape(char *dst, size_t cap, const void *src, size_t n);
+
 /* One parsed line. */
 typedef struct {
     int64_t time_ms;
