@@ -55,9 +55,17 @@ static int s_leap(int y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
+/* Leap years from year 1 to year n, inclusive. */
+static int64_t s_leaps(int n)
+{
+    return n / 4 - n / 100 + n / 400;
+}
+
 int mt5_clock_parse_iso(int64_t *ms, const char *t, size_t len)
 {
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    /* Days in the months before month m (non-leap), m = 1..12. */
+    static const int before[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, frac = 0;
     if (!ms || !t || len != MT5_ISO_TIME_LEN)
         return MT5_EPARSE;
@@ -76,13 +84,10 @@ int mt5_clock_parse_iso(int64_t *ms, const char *t, size_t len)
     int dim = mdays[mo - 1] + (mo == 2 && s_leap(y));
     if (d > dim)
         return MT5_EPARSE;
-    /* Days since the epoch, computed directly: timegm is not in POSIX. */
-    int64_t days = 0;
-    for (int yy = 1970; yy < y; yy++)
-        days += 365 + s_leap(yy);
-    for (int m = 1; m < mo; m++)
-        days += mdays[m - 1] + (m == 2 && s_leap(y));
-    days += d - 1;
+    /* Days since the epoch in closed form (timegm is not in POSIX): whole
+     * years, the leap days they held, then the months and days of this year. */
+    int64_t days = 365 * (int64_t)(y - 1970) + s_leaps(y - 1) - s_leaps(1969) + before[mo - 1] +
+                   (mo > 2 && s_leap(y)) + d - 1;
     *ms = ((days * 24 + h) * 60 + mi) * 60000LL + s * 1000LL + frac;
     return MT5_OK;
 }

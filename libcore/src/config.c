@@ -2,9 +2,10 @@
  *
  *  Every setting is declared once, in s_settings: its YAML path, its
  *  environment variable, its type, where it lives in mt5_config_t and its
- *  range. The file loader and the environment pass both walk that table,
- *  so a setting cannot be readable from one source and forgotten in the
- *  other, and both check the same range with the same words.
+ *  range. The file loader, the environment pass and mt5_config_set (the
+ *  tools' flags) all look settings up in that table, so a setting cannot
+ *  be readable from one source and forgotten in another, and all check the
+ *  same range with the same words.
  *
  *  Anything the table does not name is an error, not ignored: a typo in a
  *  risk limit must not silently leave the default in force. Secrets have
@@ -184,6 +185,31 @@ static bool s_from_text(s_value_t *v, const s_setting_t *set, const char *text)
     }
 }
 
+/* The setting named section.key; the section is `section_len` bytes of
+ * `section`, so "gateway.heartbeat_ms" can be looked up without a copy.
+ * NULL when there is none. */
+static const s_setting_t *s_find(const char *section, size_t section_len, const char *key)
+{
+    for (size_t j = 0; j < S_NSETTINGS; j++) {
+        const s_setting_t *set = &s_settings[j];
+        if (strlen(set->section) == section_len &&
+            memcmp(set->section, section, section_len) == 0 && strcmp(set->key, key) == 0)
+            return set;
+    }
+    return NULL;
+}
+
+/* Parse `text` as the setting, check it and store it in *cfg. On error
+ * the detail names the setting as `name` (its variable or its path). */
+static int s_set_text(mt5_config_t *cfg, const s_setting_t *set, const char *name, const char *text)
+{
+    s_value_t v = {0, 0.0, NULL};
+    if (!s_from_text(&v, set, text) || !s_valid(set, &v))
+        return mt5_error_set(MT5_EINVAL, "%s must be %s, not '%s'", name, set->rule, text);
+    s_store(cfg, set, &v);
+    return MT5_OK;
+}
+
 /* Apply one section mapping of the document to *cfg. */
 static int s_load_section(mt5_config_t *cfg, const char *file, const char *section,
                           const mt5_yaml_node_t *map)
@@ -192,11 +218,7 @@ static int s_load_section(mt5_config_t *cfg, const char *file, const char *secti
         const mt5_yaml_node_t *key = mt5_yaml_key(map, i);
         const mt5_yaml_node_t *val = mt5_yaml_value(map, i);
         const char *name = mt5_yaml_scalar(key);
-        const s_setting_t *set = NULL;
-        for (size_t j = 0; j < S_NSETTINGS && !set; j++) {
-            if (strcmp(s_settings[j].section, section) == 0 && strcmp(s_settings[j].key, name) == 0)
-                set = &s_settings[j];
-        }
+        const s_setting_t *set = s_find(section, strlen(section), name);
         if (!set)
             return mt5_error_set(MT5_EPARSE, "%s:%d:%d: unknown key '%s.%s'", file,
                                  mt5_yaml_line(key), mt5_yaml_column(key), section, name);
@@ -279,10 +301,9 @@ int mt5_config_apply_env(mt5_config_t *cfg)
          * compose file usually means "not configured here". */
         if (!text || !*text)
             continue;
-        s_value_t v = {0, 0.0, NULL};
-        if (!s_from_text(&v, set, text) || !s_valid(set, &v))
-            return mt5_error_set(MT5_EINVAL, "%s must be %s, not '%s'", set->env, set->rule, text);
-        s_store(&copy, set, &v);
+        int rc = s_set_text(&copy, set, set->env, text);
+        if (rc != MT5_OK)
+            return rc;
     }
     *cfg = copy;
     mt5_error_clear();
@@ -293,18 +314,11 @@ int mt5_config_set(mt5_config_t *cfg, const char *key, const char *text)
 {
     if (!cfg || !key || !text)
         return mt5_error_set(MT5_EINVAL, "no configuration, key or value");
-    for (size_t j = 0; j < S_NSETTINGS; j++) {
-        const s_setting_t *set = &s_settings[j];
-        size_t n = strlen(set->section);
-        if (strncmp(key, set->section, n) != 0 || key[n] != '.' || strcmp(key + n + 1, set->key))
-            continue;
-        s_value_t v = {0, 0.0, NULL};
-        if (!s_from_text(&v, set, text) || !s_valid(set, &v))
-            return mt5_error_set(MT5_EINVAL, "%s must be %s, not '%s'", key, set->rule, text);
-        s_store(cfg, set, &v);
-        return MT5_OK;
-    }
-    return mt5_error_set(MT5_ENOTFOUND, "no setting named %s", key);
+    const char *dot = strchr(key, '.');
+    const s_setting_t *set = dot ? s_find(key, (size_t)(dot - key), dot + 1) : NULL;
+    if (!set)
+        return mt5_error_set(MT5_ENOTFOUND, "no setting named %s", key);
+    return s_set_text(cfg, set, key, text);
 }
 
 int mt5_config_resolve(mt5_config_t *cfg, const char *path)

@@ -125,15 +125,16 @@ int mt5_hex_decode(uint8_t *bin, size_t cap, size_t *n, const char *hex, size_t 
 {
     if (!bin || !n || (len > 0 && !hex))
         return mt5_error_set(MT5_EINVAL, "hex decode: NULL argument");
-    if (len % 2 != 0)
-        return mt5_error_set(MT5_EPARSE, "hex decode: odd number of hex digits (%zu)", len);
     /* Check every digit first, so that a bad string leaves bin untouched
-     * (sodium_hex2bin would have written the bytes before the bad digit).
+     * (sodium_hex2bin would have written the bytes before the bad digit),
+     * and before the parity, so that a bad digit is always the one reported.
      * The position is reported, never the character: it may be a secret's. */
     for (size_t i = 0; i < len; i++) {
         if (!s_is_hex(hex[i]))
             return mt5_error_set(MT5_EPARSE, "hex decode: character %zu is not a hex digit", i + 1);
     }
+    if (len % 2 != 0)
+        return mt5_error_set(MT5_EPARSE, "hex decode: odd number of hex digits (%zu)", len);
     if (len / 2 > cap)
         return mt5_error_set(MT5_ETOOLARGE, "hex decode: %zu bytes do not fit in %zu", len / 2,
                              cap);

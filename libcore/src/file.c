@@ -29,9 +29,14 @@ int mt5_file_open_regular(int *fd, mt5_file_info_t *info, const char *path)
         close(f);
         return mt5_error_set(MT5_EINVAL, "%s: not a regular file", path);
     }
+    /* file.h promises a blocking descriptor, and the flag travels with it
+     * (to a child, to stdio): failing to clear it is an error. */
     int flags = fcntl(f, F_GETFL);
-    if (flags >= 0)
-        fcntl(f, F_SETFL, flags & ~O_NONBLOCK);
+    if (flags < 0 || fcntl(f, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        int saved = errno;
+        close(f);
+        return mt5_error_set(MT5_EIO, "%s: %s", path, strerror(saved));
+    }
     if (info) {
         info->size = (uint64_t)st.st_size;
         info->mode = (unsigned)(st.st_mode & 07777);

@@ -75,21 +75,6 @@ static double s_cents(double x)
     return s_round_to(x, 2);
 }
 
-/* The wire protocol's symbol rule: 1-32 chars of [A-Za-z0-9._#-]. */
-static int s_symbol_valid(const char *symbol)
-{
-    size_t len = strnlen(symbol, MT5_SYMBOL_MAX + 1);
-    if (len == 0 || len > MT5_SYMBOL_MAX)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = symbol[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '#' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 static int s_symbol_index(const char *symbol)
 {
     for (size_t i = 0; i < sizeof s_symbols / sizeof s_symbols[0]; i++)
@@ -167,7 +152,7 @@ static void s_account_now(s_paper_t *self, mt5_account_t *out)
  * gateway bug without trusting it, and never fire for a decoded request. */
 static mt5_wire_code s_check_open(const mt5_request_t *req, char *msg, size_t msgcap)
 {
-    if (!s_symbol_valid(req->symbol)) {
+    if (!mt5_proto_symbol_valid(req->symbol)) {
         mt5_backend_message(msg, msgcap, "symbol must be 1 to 32 characters of [A-Za-z0-9._#-]");
         return MT5_WIRE_BAD_REQUEST;
     }
@@ -399,7 +384,7 @@ void mt5_paper_quote(mt5_backend_t *paper, const char *symbol, double *bid, doub
 {
     const s_paper_t *self = mt5_backend_impl(paper, &s_ops);
     double b = 0.0, a = 0.0;
-    if (self && symbol && s_symbol_valid(symbol))
+    if (self && symbol && mt5_proto_symbol_valid(symbol))
         s_quote(self->tick, symbol, &b, &a);
     if (bid)
         *bid = b;
@@ -412,7 +397,7 @@ int mt5_paper_disable_symbol(mt5_backend_t *paper, const char *symbol)
     s_paper_t *self = mt5_backend_impl(paper, &s_ops);
     if (!self)
         return mt5_error_set(MT5_EINVAL, "paper: not a paper backend");
-    if (!symbol || !s_symbol_valid(symbol))
+    if (!symbol || !mt5_proto_symbol_valid(symbol))
         return mt5_error_set(MT5_EINVAL, "paper: invalid symbol \"%s\"", symbol ? symbol : "");
     if (self->disabled_count == MT5_PAPER_DISABLED_MAX)
         return mt5_error_set(MT5_ETOOLARGE, "paper: at most %d disabled symbols",

@@ -7,8 +7,10 @@
  *  checks of the protocol in one fixed order, so the same bad frame always
  *  gets the same code and the same message naming the same field. The decoder
  *  sits on the gateway's hot path: it makes a fixed number of passes over the
- *  parsed object's few keys, allocates nothing beyond the parsed tree, and
- *  copies only the strings the request struct keeps.
+ *  parsed object's few keys and copies only the strings the request struct
+ *  keeps. Besides the parsed tree it allocates only for an object of more
+ *  than S_DUP_PAIRWISE_MAX keys (never a valid request), whose duplicate-key
+ *  check sorts a malloc'ed array of the keys.
  *
  *  Encoders build a throw-away JSON tree whose keys and string values point
  *  at the caller's memory (the *_ref builders: no copies), print it
@@ -496,6 +498,11 @@ static bool s_is_token(const char *s, size_t max, const char *extra)
     return n > 0;
 }
 
+bool mt5_proto_symbol_valid(const char *symbol)
+{
+    return symbol && s_is_token(symbol, MT5_SYMBOL_MAX, "._#-");
+}
+
 /* Check one action field and store it in req; false if it breaks its rule. */
 static bool s_take_field(mt5_request_t *req, s_field f, const mt5_json_t *item)
 {
@@ -505,7 +512,7 @@ static bool s_take_field(mt5_request_t *req, s_field f, const mt5_json_t *item)
     case F_TS:
         return s_get_int(item, &req->ts) && req->ts >= 0;
     case F_SYMBOL:
-        if (!s || !s_is_token(s, MT5_SYMBOL_MAX, "._#-"))
+        if (!s || !mt5_proto_symbol_valid(s))
             return false;
         memcpy(req->symbol, s, strlen(s) + 1);
         return true;
@@ -946,6 +953,9 @@ char *mt5_proto_stream_fill(const mt5_stream_hdr_t *hdr, mt5_action event, const
 
 typedef enum { S_R_STR, S_R_INT, S_R_NUM, S_R_BOOL, S_R_ARRAY } s_reply_kind;
 
+/* The size of a field of mt5_reply_t, so the table follows proto.h. */
+#define S_REPLY_SIZE(field) sizeof(((mt5_reply_t *)0)->field)
+
 /* The reply fields the client reads, where they go and what they must be. */
 static const struct {
     const char *name;
@@ -953,10 +963,10 @@ static const struct {
     size_t offset;
     size_t size; /* S_R_STR: the buffer size */
 } s_reply_fields[] = {
-    {"error_code", S_R_STR, offsetof(mt5_reply_t, error_code), 32},
-    {"message", S_R_STR, offsetof(mt5_reply_t, message), MT5_MESSAGE_MAX},
-    {"req_id", S_R_STR, offsetof(mt5_reply_t, req_id), MT5_REQ_ID_MAX + 1},
-    {"action", S_R_STR, offsetof(mt5_reply_t, action), 24},
+    {"error_code", S_R_STR, offsetof(mt5_reply_t, error_code), S_REPLY_SIZE(error_code)},
+    {"message", S_R_STR, offsetof(mt5_reply_t, message), S_REPLY_SIZE(message)},
+    {"req_id", S_R_STR, offsetof(mt5_reply_t, req_id), S_REPLY_SIZE(req_id)},
+    {"action", S_R_STR, offsetof(mt5_reply_t, action), S_REPLY_SIZE(action)},
     {"duplicate", S_R_BOOL, offsetof(mt5_reply_t, duplicate), 0},
     {"server_time_ms", S_R_INT, offsetof(mt5_reply_t, server_time_ms), 0},
     {"ts", S_R_INT, offsetof(mt5_reply_t, ts), 0},
@@ -970,7 +980,7 @@ static const struct {
     {"equity", S_R_NUM, offsetof(mt5_reply_t, account.equity), 0},
     {"margin", S_R_NUM, offsetof(mt5_reply_t, account.margin), 0},
     {"free_margin", S_R_NUM, offsetof(mt5_reply_t, account.free_margin), 0},
-    {"currency", S_R_STR, offsetof(mt5_reply_t, account.currency), 8},
+    {"currency", S_R_STR, offsetof(mt5_reply_t, account.currency), S_REPLY_SIZE(account.currency)},
     {"leverage", S_R_INT, offsetof(mt5_reply_t, account.leverage), 0},
     {"positions", S_R_ARRAY, offsetof(mt5_reply_t, position_count), 0},
 };
@@ -1042,7 +1052,7 @@ int mt5_proto_decode_reply(mt5_reply_t *out, const void *data, size_t len)
         rc = mt5_error_set(MT5_EBADREPLY, "reply has no status \"ok\", \"REJECTED\" or \"error\"");
         goto done;
     }
-    memcpy(r.status, status, strlen(status) + 1);
+    s_copy_text(r.status, sizeof r.status, status);
     for (const mt5_json_t *c = mt5_json_first(root); c; c = mt5_json_next(c)) {
         const char *key = mt5_json_key(c);
         for (size_t k = 0; k < sizeof s_reply_fields / sizeof s_reply_fields[0]; k++) {

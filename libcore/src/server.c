@@ -292,8 +292,7 @@ static char *s_execute(mt5_server_t *self, const mt5_request_t *req, bool *execu
         mt5_fill_t fill = {.ticket = closed.ticket,
                            .side = before.side,
                            .volume = closed.volume,
-                           .price = closed.price,
-                           .time_ms = self->now_ms(self->now_arg)};
+                           .price = closed.price};
         memcpy(fill.symbol, before.symbol, sizeof fill.symbol);
         bool gone = !s_find_position(self, closed.ticket, &pos);
         if (gone) {

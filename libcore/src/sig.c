@@ -15,6 +15,7 @@
  *
  *  All primitives come from mt5/crypto.h; this file never sees libsodium.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -44,14 +45,11 @@ struct mt5_key_t {
 
 /* ---- keys ---------------------------------------------------------------- */
 
-static bool s_is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /*  Turn key text (hex, optionally one trailing "\n" or "\r\n") into a key.
  *  `what` names the source for error details ("key file /etc/k"). The text
- *  is the caller's to zero. */
+ *  is the caller's to zero. A text with several faults always gets the same
+ *  detail: empty, then the first non-hex digit, an odd count, too short and
+ *  too long, which after the first is mt5_hex_decode's own order. */
 static int s_key_from_text(mt5_key_t **out, const char *text, size_t len, const char *what)
 {
     if (len >= 2 && text[len - 2] == '\r' && text[len - 1] == '\n')
@@ -61,35 +59,42 @@ static int s_key_from_text(mt5_key_t **out, const char *text, size_t len, const 
     if (len == 0)
         return mt5_error_set(MT5_EKEY, "%s is empty; it must hold at least %d hex digits", what,
                              KEY_HEX_MIN);
-    for (size_t i = 0; i < len; i++) {
-        if (!s_is_hex(text[i]))
-            return mt5_error_set(MT5_EKEY,
-                                 "%s: character %zu is not a hex digit (only hex digits and "
-                                 "one trailing newline are allowed)",
-                                 what, i + 1);
-    }
-    if (len % 2 != 0)
-        return mt5_error_set(MT5_EKEY, "%s has an odd number of hex digits (%zu)", what, len);
-    if (len < KEY_HEX_MIN)
-        return mt5_error_set(MT5_EKEY, "%s is too short: %zu hex digits, need at least %d", what,
-                             len, KEY_HEX_MIN);
-    if (len > KEY_HEX_MAX)
-        return mt5_error_set(MT5_EKEY, "%s is too long: %zu hex digits, at most %d", what, len,
-                             KEY_HEX_MAX);
 
-    mt5_key_t *key = calloc(1, sizeof *key);
-    if (!key)
-        return mt5_error_set(MT5_ENOMEM, "%s: out of memory", what);
-    key->bytes = mt5_secure_alloc(len / 2);
-    if (!key->bytes) {
-        free(key);
+    /* Decoded straight into guarded memory, sized for the longest key: the
+     * length is judged by the decoder, after the digits. */
+    uint8_t *bytes = mt5_secure_alloc(MT5_KEY_MAX);
+    if (!bytes)
         return mt5_error_set(MT5_ENOMEM, "%s: cannot allocate guarded memory", what);
-    }
-    int rc = mt5_hex_decode(key->bytes, len / 2, &key->len, text, len);
+    size_t n = 0;
+    int rc = mt5_hex_decode(bytes, MT5_KEY_MAX, &n, text, len);
+    /* Each decoder detail is replaced by one that names the key's source;
+     * neither quotes a character of the key. The decoder checks every digit
+     * before the length, so with a non-hex character its error is that. */
+    size_t digits = 0;
+    while (digits < len && isxdigit((unsigned char)text[digits]))
+        digits++;
+    if (rc == MT5_EPARSE && digits < len)
+        rc = mt5_error_set(MT5_EKEY,
+                           "%s: character %zu is not a hex digit (only hex digits and "
+                           "one trailing newline are allowed)",
+                           what, digits + 1);
+    else if (rc == MT5_EPARSE)
+        rc = mt5_error_set(MT5_EKEY, "%s has an odd number of hex digits (%zu)", what, len);
+    else if (rc == MT5_ETOOLARGE)
+        rc = mt5_error_set(MT5_EKEY, "%s is too long: %zu hex digits, at most %d", what, len,
+                           KEY_HEX_MAX);
+    else if (rc == MT5_OK && n < MT5_KEY_MIN)
+        rc = mt5_error_set(MT5_EKEY, "%s is too short: %zu hex digits, need at least %d", what, len,
+                           KEY_HEX_MIN);
+    mt5_key_t *key = rc == MT5_OK ? calloc(1, sizeof *key) : NULL;
+    if (rc == MT5_OK && !key)
+        rc = mt5_error_set(MT5_ENOMEM, "%s: out of memory", what);
     if (rc != MT5_OK) {
-        mt5_key_destroy(&key);
-        return mt5_error_set(MT5_EINTERNAL, "%s: checked hex did not decode", what);
+        mt5_secure_free(bytes); /* zeroes what was decoded */
+        return rc;
     }
+    key->bytes = bytes;
+    key->len = n;
     *out = key;
     return MT5_OK;
 }

@@ -8,9 +8,11 @@
  *  a fresh context. Every socket starts with LINGER 0, because a request
  *  that nobody took must not hold the process up when it exits.
  *
- *  The gateway's hot path is ROUTER recv, ROUTER send, PUB send and poll,
- *  so receiving copies each frame once, out of a zmq_msg_t into one malloc,
- *  and nothing else is allocated.
+ *  The gateway's hot path is ROUTER recv, ROUTER send, PUB send and poll.
+ *  Receiving copies each frame once, out of a zmq_msg_t into one malloc of
+ *  its own (a ROUTER request is three: identity, delimiter, body); the
+ *  benchmark in docs/performance.md holds the whole path within about 1.1x
+ *  of bare libzmq, so buffer reuse has not been worth its complexity.
  *
  *  The connection monitor is libzmq's own (zmq_socket_monitor): events go
  *  over an inproc PAIR to a second mt5_sock_t owned by the watched one and
@@ -353,8 +355,8 @@ int mt5_sock_recv(mt5_sock_t *self, mt5_msg_t *msg, int timeout_ms)
             return mt5_error_set(MT5_ETIMEOUT, "no message within RCVTIMEO");
         return rc;
     }
-    /* Try first and poll only when nothing is waiting: the gateway polls
-     * and then receives with timeout 0, and that path costs no poll at all.
+    /* Try first and poll only when nothing is waiting: a message already
+     * queued (a busy gateway, a reply that came back fast) costs no poll.
      * The loop also survives a poll that reports a message a REQ socket
      * then discards (a reply out of sequence). */
     int64_t deadline = timeout_ms > 0 ? mt5_clock_mono_us() + (int64_t)timeout_ms * 1000 : 0;

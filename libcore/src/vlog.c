@@ -28,7 +28,6 @@
 #include "mt5/vlog.h"
 
 #define S_CHUNK (64 * 1024) /* bytes read per pread when going backwards */
-#define S_REPLY_MAX 64      /* bytes of a reply kept in a result line */
 
 struct mt5_vlog_t {
     int fd; /* O_APPEND descriptor of the log */
@@ -108,10 +107,9 @@ static void s_put(s_line_t *l, const char *s, size_t n)
 /* Escape up to `n` bytes of `s` into dst[*used..room). Backslash and
  * control characters always are escaped; with `ascii`, bytes >= 0x7f too
  * (replies are arbitrary bytes). Stops before an escape that does not fit,
- * and, when a UTF-8 sequence would be cut, drops its first bytes too.
- * Returns how many input bytes were written. */
-static size_t s_escape_into(char *dst, size_t room, size_t *used, const unsigned char *s, size_t n,
-                            bool ascii)
+ * and, when a UTF-8 sequence would be cut, drops its first bytes too. */
+static void s_escape_into(char *dst, size_t room, size_t *used, const unsigned char *s, size_t n,
+                          bool ascii)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i = 0;
@@ -144,12 +142,9 @@ static size_t s_escape_into(char *dst, size_t room, size_t *used, const unsigned
             i--;
             (*used)--;
         }
-        if (i > 0 && s[i - 1] >= 0xC0) {
-            i--;
+        if (i > 0 && s[i - 1] >= 0xC0)
             (*used)--;
-        }
     }
-    return i;
 }
 
 static void s_put_escaped(s_line_t *l, const unsigned char *s, size_t n, bool ascii)
@@ -256,7 +251,8 @@ int mt5_vlog_pass(mt5_vlog_t *self, const char *component, const char *endpoint,
     int n = snprintf(head, sizeof head, " rtt_us=%lld reply=", (long long)rtt_us);
     s_put(&line, head, (size_t)n);
     size_t len = strlen(reply);
-    s_put_escaped(&line, (const unsigned char *)reply, len < S_REPLY_MAX ? len : S_REPLY_MAX, true);
+    s_put_escaped(&line, (const unsigned char *)reply,
+                  len < MT5_VLOG_REPLY_MAX ? len : MT5_VLOG_REPLY_MAX, true);
     return s_emit(self, &line);
 }
 
@@ -281,7 +277,8 @@ int mt5_vlog_fail(mt5_vlog_t *self, const char *component, const char *endpoint,
     s_put(&line, error, elen);
     if (reply) {
         s_put(&line, " reply=", 7);
-        s_put_escaped(&line, reply, reply_len < S_REPLY_MAX ? reply_len : S_REPLY_MAX, true);
+        s_put_escaped(&line, reply, reply_len < MT5_VLOG_REPLY_MAX ? reply_len : MT5_VLOG_REPLY_MAX,
+                      true);
     }
     return s_emit(self, &line);
 }
@@ -458,7 +455,7 @@ int mt5_vlog_last_result(mt5_vlog_entry_t *out, const char *path, uint64_t since
     int fd = -1;
     mt5_file_info_t info;
     if (mt5_file_open_regular(&fd, &info, path) != MT5_OK)
-        return mt5_error_set(MT5_EIO, "%s", mt5_error_detail());
+        return MT5_EIO; /* its detail stands; "not a regular file" is unreadable here */
     uint64_t size = info.size;
     /* Reading stops at the byte before `since`: it tells whether a line
      * starts exactly at `since`. A head that reaches back to it began

@@ -64,9 +64,8 @@ static void test_clock__round_trip_across_leap_years(void **state)
 {
     (void)state;
     /* Every 7 h 13 min 17.011 s from 1970 to 2110: each instant formats and
-     * parses back to itself, and the day count runs without a gap. */
+     * parses back to itself. */
     const int64_t step = ((7 * 60 + 13) * 60 + 17) * 1000LL + 11;
-    int64_t prev_day = -1;
     for (int64_t ms = 0; ms < 4417977600000LL; ms += step) {
         char buf[MT5_ISO_TIME_LEN + 1];
         int64_t back = -1;
@@ -74,9 +73,6 @@ static void test_clock__round_trip_across_leap_years(void **state)
         assert_int_equal(mt5_clock_parse_iso(&back, buf, strlen(buf)), MT5_OK);
         if (back != ms)
             fail_msg("%lld -> %s -> %lld", (long long)ms, buf, (long long)back);
-        int64_t day = ms / 86400000;
-        assert_true(day == prev_day || day == prev_day + 1 || prev_day == -1);
-        prev_day = day;
     }
     /* Every day of a leap and a non-leap year at noon. */
     for (int64_t day = 19358; day < 19358 + 366 + 365; day++) { /* 2023-01-01 .. 2024-12-31 */
@@ -125,7 +121,6 @@ static void test_clock__parse_refuses_malformed_forms(void **state)
         "+025-01-02T03:04:05.678Z",
         "2025-01-02T03:04:05.-78Z",
         "2025-01-02T03:04: 5.678Z",
-        "2025-01-02T03:04:05.678\0",
         /* non-digits in every field */
         "2O25-01-02T03:04:05.678Z",
         "2025-0a-02T03:04:05.678Z",
@@ -154,14 +149,15 @@ static void test_clock__parse_refuses_malformed_forms(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t ms = 4242;
-        size_t len = strlen(bad[i]);
-        if (i == 19)
-            len = MT5_ISO_TIME_LEN; /* the embedded-NUL case */
-        if (mt5_clock_parse_iso(&ms, bad[i], len) != MT5_EPARSE)
+        if (mt5_clock_parse_iso(&ms, bad[i], strlen(bad[i])) != MT5_EPARSE)
             fail_msg("case %zu '%s' parsed", i, bad[i]);
         assert_int_equal(ms, 4242);
     }
     int64_t ms = 4242;
+    /* A NUL where the 'Z' belongs, with the full length: not a time. */
+    assert_int_equal(mt5_clock_parse_iso(&ms, "2025-01-02T03:04:05.678\0", MT5_ISO_TIME_LEN),
+                     MT5_EPARSE);
+    assert_int_equal(ms, 4242);
     assert_int_equal(mt5_clock_parse_iso(NULL, s_known[0].iso, MT5_ISO_TIME_LEN), MT5_EPARSE);
     assert_int_equal(mt5_clock_parse_iso(&ms, NULL, MT5_ISO_TIME_LEN), MT5_EPARSE);
     /* The right bytes with the wrong length are refused too. */

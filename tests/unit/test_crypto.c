@@ -197,6 +197,11 @@ static void test_crypto__hex_decode_bad(void **state)
         {"00 1", MT5_EPARSE, "hex decode: character 3 is not a hex digit"},
         {"0x00", MT5_EPARSE, "hex decode: character 2 is not a hex digit"},
         {"00:1", MT5_EPARSE, "hex decode: character 3 is not a hex digit"},
+        /* a bad digit is reported before an odd length */
+        {"0g0", MT5_EPARSE, "hex decode: character 2 is not a hex digit"},
+        {"abz", MT5_EPARSE, "hex decode: character 3 is not a hex digit"},
+        /* and before the size */
+        {"00112233445z", MT5_EPARSE, "hex decode: character 12 is not a hex digit"},
         {"0011223344", MT5_ETOOLARGE, "hex decode: 5 bytes do not fit in 4"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -228,6 +233,10 @@ static void test_crypto__secure_memory(void **state)
     uint8_t *p = mt5_secure_alloc(64);
     assert_non_null(p);
     memset(p, 0xa5, 64);
+    /* Only the n bytes asked for are zeroed, none before or after them. */
+    mt5_secure_zero(p + 1, 62);
+    assert_int_equal(p[0], 0xa5);
+    assert_memory_equal(p + 1, zero, 62);
     assert_int_equal(p[63], 0xa5);
     mt5_secure_zero(p, 64);
     assert_memory_equal(p, zero, 64);
@@ -241,8 +250,9 @@ static void test_crypto__secure_memory(void **state)
 
     mt5_secure_free(NULL);
     mt5_secure_zero(NULL, 10);
-    mt5_secure_zero(stack, 0);
-    assert_int_equal(stack[0], 0);
+    /* n == 0 writes nothing: stack[8] still holds the fill. */
+    mt5_secure_zero(stack + 8, 0);
+    assert_int_equal(stack[8], 0x5a);
 }
 
 int main(void)

@@ -1,6 +1,7 @@
 /*  test_file.c - opening files from outside: regular files only, checks
  *  on the descriptor, clear errors.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +33,7 @@ static void test_file__regular_file_opens_with_its_info(void **state)
     mt5_file_info_t info;
     time_t now = time(NULL);
     assert_int_equal(mt5_file_open_regular(&fd, &info, path), MT5_OK);
+    assert_false(fcntl(fd, F_GETFL) & O_NONBLOCK); /* opened O_NONBLOCK, handed back blocking */
     assert_int_equal(info.size, 6);
     assert_int_equal(info.mode, 0640);
     assert_true(info.mtime_ms / 1000 >= now - 5 && info.mtime_ms / 1000 <= now + 5);

@@ -1113,6 +1113,11 @@ static void test_proto__stream_bodies(void **state)
              "{" HDR_JSON ",\"event\":\"CLOSE\",\"req_id\":\"c-1\"," FILL_JSON ",\"profit\":7.5}");
     s_expect(mt5_proto_stream_fill(&s_hdr, MT5_ACTION_CLOSE, NULL, &s_fill, NULL),
              "{" HDR_JSON ",\"event\":\"CLOSE\",\"req_id\":\"\"," FILL_JSON ",\"profit\":0}");
+    /* fill->time_ms is not printed: the body's time_ms is the header's. */
+    mt5_fill_t later = s_fill;
+    later.time_ms = 42;
+    s_expect(mt5_proto_stream_fill(&s_hdr, MT5_ACTION_OPEN, "o-1", &later, NULL),
+             "{" HDR_JSON ",\"event\":\"OPEN\",\"req_id\":\"o-1\"," FILL_JSON "}");
     mt5_position_t unset = {.ticket = 1, .symbol = "X"};
     s_expect(mt5_proto_stream_position(&s_hdr, &unset, false),
              "{" HDR_JSON ",\"ticket\":1,\"symbol\":\"X\",\"side\":\"\",\"volume\":0,"
@@ -1245,6 +1250,19 @@ static void test_proto__decode_reply_lenient_parts(void **state)
     snprintf(json, sizeof json, "{\"status\":\"error\",\"currency\":\"%.9s\"}", text);
     s_decode_reply_ok(&r, json);
     assert_string_equal(r.account.currency, "aaaaaa");
+    /* every string field is cut to its own size in proto.h */
+    memset(text, 'b', 300);
+    text[300] = '\0';
+    snprintf(json, sizeof json,
+             "{\"status\":\"error\",\"error_code\":\"%s\",\"action\":\"%s\","
+             "\"req_id\":\"%s\",\"currency\":\"%s\"}",
+             text + 200, text + 200, text + 200, text + 200);
+    s_decode_reply_ok(&r, json);
+    assert_int_equal(strlen(r.error_code), sizeof r.error_code - 1);
+    assert_int_equal(strlen(r.action), sizeof r.action - 1);
+    assert_int_equal(strlen(r.req_id), sizeof r.req_id - 1);
+    assert_int_equal(strlen(r.account.currency), sizeof r.account.currency - 1);
+    assert_int_equal(r.code, MT5_WIRE_BACKEND_ERROR);
 }
 
 static void test_proto__decode_reply_rejects(void **state)

@@ -347,6 +347,21 @@ static void test_sig__key_file_too_long(void **state)
     snprintf(want, sizeof want, "key file %s is too long: 1026 hex digits, at most 1024", path);
     assert_string_equal(mt5_error_detail(), want);
 
+    /* A bad digit, then an odd count, are reported before the length. */
+    text[2 * MT5_KEY_MAX + 1] = 'z';
+    path = s_write(sb, "key", text, 2 * MT5_KEY_MAX + 2, 0600);
+    assert_int_equal(mt5_key_load_file(&key, path), MT5_EKEY);
+    snprintf(want, sizeof want,
+             "key file %s: character 1026 is not a hex digit (only hex digits and one trailing "
+             "newline are allowed)",
+             path);
+    assert_string_equal(mt5_error_detail(), want);
+    text[2 * MT5_KEY_MAX + 1] = "0123456789abcdef"[(2 * MT5_KEY_MAX + 1) % 16];
+    path = s_write(sb, "key", text, 2 * MT5_KEY_MAX + 1, 0600);
+    assert_int_equal(mt5_key_load_file(&key, path), MT5_EKEY);
+    snprintf(want, sizeof want, "key file %s has an odd number of hex digits (1025)", path);
+    assert_string_equal(mt5_error_detail(), want);
+
     /* 1024 digits and "\n\n", and 4096 digits: refused by size, unread. */
     memcpy(text + 2 * MT5_KEY_MAX, "\n\n", 2);
     path = s_write(sb, "key", text, 2 * MT5_KEY_MAX + 3, 0600);
@@ -423,6 +438,11 @@ static void test_sig__key_from_hex(void **state)
         {KEY_HEX "zz", MT5_EKEY, 0,
          "hex key: character 65 is not a hex digit (only hex "
          "digits and one trailing newline are allowed)"},
+        /* a bad digit before an odd count before the length */
+        {"0g", MT5_EKEY, 0,
+         "hex key: character 2 is not a hex digit (only hex "
+         "digits and one trailing newline are allowed)"},
+        {"abc", MT5_EKEY, 0, "hex key has an odd number of hex digits (3)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         mt5_key_t *key = NULL;

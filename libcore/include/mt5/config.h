@@ -32,10 +32,10 @@ typedef struct {
     double max_volume;             /* gateway.max_volume   MT5_MAX_VOLUME (100 lots) */
     int64_t max_positions;         /* gateway.max_positions MT5_MAX_POSITIONS (200) */
     /* paper backend: */
-    int64_t paper_login;    /* paper.login          (1000001) */
+    int64_t paper_login;    /* paper.login          MT5_PAPER_LOGIN (1000001) */
     double paper_balance;   /* paper.balance        MT5_PAPER_BALANCE (10000) */
-    char paper_currency[8]; /* paper.currency       ("USD") */
-    int64_t paper_leverage; /* paper.leverage       (100) */
+    char paper_currency[8]; /* paper.currency       MT5_PAPER_CURRENCY ("USD") */
+    int64_t paper_leverage; /* paper.leverage       MT5_PAPER_LEVERAGE (100) */
 } mt5_config_t;
 
 /* Fill *cfg with the built-in defaults. */

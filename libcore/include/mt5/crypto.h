@@ -39,8 +39,11 @@ void mt5_random_bytes(void *buf, size_t n);
 int mt5_hex_encode(char *hex, size_t cap, const uint8_t *bin, size_t n);
 
 /* Decode exactly `len` hex digits (either case) into bin; *n gets the byte
- * count. Returns MT5_OK, MT5_EPARSE (odd length, non-hex digit) or
- * MT5_ETOOLARGE (more than cap bytes). */
+ * count. Returns MT5_OK, MT5_EPARSE or MT5_ETOOLARGE (more than cap bytes),
+ * checked in this order: every digit first (the detail gives the first bad
+ * digit's 1-based position and never quotes the character), then an odd
+ * length (EPARSE), then the size. On failure
+ * bin and *n are untouched. */
 int mt5_hex_decode(uint8_t *bin, size_t cap, size_t *n, const char *hex, size_t len);
 
 /* Guarded memory for secrets (locked, zeroed on free). Caller owns, free

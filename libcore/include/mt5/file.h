@@ -20,7 +20,7 @@ typedef struct {
 /*  Open `path` read-only (close-on-exec, without blocking on a FIFO) and
  *  check that it is a regular file. On MT5_OK, *fd is an open descriptor
  *  (caller owns, close with close(2)) in blocking mode and *info (may be
- *  NULL) describes it. Errors: MT5_EIO (cannot open or stat: detail
+ *  NULL) describes it. Errors: MT5_EIO (cannot open, stat or make blocking: detail
  *  "<path>: <reason>"), MT5_EINVAL (not a regular file: detail
  *  "<path>: not a regular file"). Out-params are written only on MT5_OK. */
 int mt5_file_open_regular(int *fd, mt5_file_info_t *info, const char *path);

@@ -137,6 +137,10 @@ const char *mt5_side_name(mt5_side side);
  * UNKNOWN_TICKET) or "error" (everything else). */
 const char *mt5_wire_status(mt5_wire_code code);
 
+/* The symbol rule of section 3: 1-32 characters of [A-Za-z0-9._#-]. The
+ * decoder applies it; backends use it for symbols from other sources. */
+bool mt5_proto_symbol_valid(const char *symbol);
+
 /* Parse a wire code name; MT5_OK or MT5_ENOTFOUND. */
 int mt5_wire_code_parse(mt5_wire_code *out, const char *name);
 
@@ -181,7 +185,9 @@ typedef struct {
 
 /* Stream body encoders; caller owns, free with free(). FILL bodies carry
  * `event` ("OPEN" or "CLOSE"), `req_id`, `ticket`, `symbol`, `side`,
- * `volume`, `price` and, for CLOSE, `profit`. POSITION bodies carry the
+ * `volume`, `price` and, for CLOSE, `profit`. Of *fill only ticket, symbol,
+ * side, volume and price are printed: fill->time_ms is not part of the body
+ * (its `time_ms` is the header's, hdr->time_ms). POSITION bodies carry the
  * position and `state` ("open" or "closed"). */
 char *mt5_proto_stream_heartbeat(const mt5_stream_hdr_t *hdr);
 char *mt5_proto_stream_account(const mt5_stream_hdr_t *hdr, const mt5_account_t *account);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #define MT5_VLOG_LINE_MAX 4096 /* longer lines are not log lines */
+#define MT5_VLOG_REPLY_MAX 64  /* raw bytes of a reply kept in a result line */
 
 typedef struct mt5_vlog_t mt5_vlog_t;
 
@@ -33,12 +34,14 @@ void mt5_vlog_destroy(mt5_vlog_t **self);
 int mt5_vlog_write(mt5_vlog_t *self, const char *level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Append "RESULT PASS endpoint=<e> rtt_us=<n> reply=<reply>" at INFO. */
+/* Append "RESULT PASS endpoint=<e> rtt_us=<n> reply=<reply>" at INFO; the
+ * reply is cut and escaped as in mt5_vlog_fail. */
 int mt5_vlog_pass(mt5_vlog_t *self, const char *component, const char *endpoint, int64_t rtt_us,
                   const char *reply);
 
 /* Append "RESULT FAIL endpoint=<e> error=<error>[ reply=<escaped reply>]"
- * at ERROR. reply may be NULL; it is escaped and cut to 64 bytes. */
+ * at ERROR. reply may be NULL; it is cut to MT5_VLOG_REPLY_MAX bytes and
+ * escaped, so it reads back whole into mt5_vlog_entry_t.reply. */
 int mt5_vlog_fail(mt5_vlog_t *self, const char *component, const char *endpoint, const char *error,
                   const void *reply, size_t reply_len);
 
@@ -56,10 +59,10 @@ typedef struct {
     bool is_result; /* the message is a RESULT line */
     bool pass;      /* RESULT PASS */
     char endpoint[256];
-    int64_t rtt_us;  /* PASS only; -1 if absent */
-    char error[32];  /* FAIL only */
-    char reply[128]; /* as written (escaped) */
-    uint64_t offset; /* byte offset of the line in its file */
+    int64_t rtt_us;                         /* PASS only; -1 if absent */
+    char error[32];                         /* FAIL only */
+    char reply[4 * MT5_VLOG_REPLY_MAX + 1]; /* as written (escaped): 4 chars per byte at most */
+    uint64_t offset;                        /* byte offset of the line in its file */
 } mt5_vlog_entry_t;
 
 /*  Parse one line (without its newline; a trailing '\r' is ignored).

@@ -51,7 +51,7 @@ const mt5_yaml_node_t *mt5_yaml_get(const mt5_yaml_node_t *map, const char *key)
 
 /* Typed scalar reads: MT5_OK, or MT5_EPARSE when the node is not a scalar
  * of that type (int: decimal, optional sign, no overflow; double: finite;
- * bool: true/false/yes/no/on/off). Out-params written only on success. */
+ * bool: true/false/yes/no/on/off in any case). Out-params written only on success. */
 int mt5_yaml_int(int64_t *out, const mt5_yaml_node_t *node);
 int mt5_yaml_double(double *out, const mt5_yaml_node_t *node);
 int mt5_yaml_bool(bool *out, const mt5_yaml_node_t *node);
