@@ -1,0 +1,46 @@
+/*  mt5/regex.h - PCRE2 patterns, the only file that knows PCRE2.
+ *
+ *  Manifests carry Perl-compatible patterns for `contains` checks and for
+ *  numbers captured from command output. Subjects come from files nobody
+ *  vetted: they may be binary or invalid UTF-8, and a pattern may
+ *  backtrack catastrophically. So patterns are compiled in UTF mode with
+ *  PCRE2_MATCH_INVALID_UTF (invalid sequences simply never match), JIT
+ *  compiled where the platform allows, and every match runs under a match
+ *  and depth limit: a runaway match is an error, never a hang.
+ */
+#ifndef MT5_REGEX_H
+#define MT5_REGEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct mt5_regex_t mt5_regex_t;
+
+#define MT5_REGEX_CASELESS 0x1u
+#define MT5_REGEX_MULTILINE 0x2u /* ^ and $ match at line starts and ends */
+
+/*  Compile `pattern` (NUL-terminated) with MT5_REGEX_* flags. On MT5_OK
+ *  *out is caller owned, destroy with mt5_regex_destroy(). MT5_EPARSE with
+ *  detail "at offset N: <PCRE2's message>" when it does not compile. */
+int mt5_regex_new(mt5_regex_t **out, const char *pattern, unsigned flags);
+void mt5_regex_destroy(mt5_regex_t **self);
+
+/* The pattern as given. Borrowed, valid until destroy. */
+const char *mt5_regex_pattern(const mt5_regex_t *self);
+
+/*  Find the first match in subject[start..len). On a match returns MT5_OK
+ *  with the match's [*mstart, *mend) and, when the pattern has a first
+ *  capturing group that took part, that group's [*gstart, *gend) (else the
+ *  whole match); any out pointer may be NULL. MT5_ENOTFOUND when there is
+ *  none; MT5_ETOOLARGE when the match or depth limit was hit (detail says
+ *  which). One regex may be used from several threads at once. */
+int mt5_regex_find(const mt5_regex_t *self, const char *subject, size_t len, size_t start,
+                   size_t *mstart, size_t *mend, size_t *gstart, size_t *gend);
+
+/*  Count non-overlapping matches in subject[0..len), stopping once the
+ *  count reaches `cap` (0 = no cap). MT5_OK and *count, or MT5_ETOOLARGE
+ *  as for mt5_regex_find. An empty match advances by one character. */
+int mt5_regex_count(const mt5_regex_t *self, const char *subject, size_t len, size_t cap,
+                    size_t *count);
+
+#endif
