@@ -38,6 +38,7 @@ bench: deps
 	cmake --build $(BENCH) -j $(JOBS)
 	$(BENCH)/bench/bench_rtt
 	$(BENCH)/bench/bench_verify
+	$(BENCH)/bench/bench_gate
 
 asan: deps
 	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DMT5_SANITIZE=ON -DMT5_WERROR=$(WERROR) >/dev/null
@@ -57,7 +58,7 @@ valgrind: build
 	@MT5_TEST_WRAPPER="$(VALGRIND)" $(BUILD)/tests/test_gateway >/dev/null
 
 format:
-	clang-format -i libcore/include/mt5/*.h libcore/src/*.[ch] tools/*/*.c tests/*/*.[ch]
+	clang-format -i libcore/include/mt5/*.h libcore/src/*.[ch] tools/*/*.c gates/*/*.[ch] tests/*/*.[ch]
 
 clean:
 	rm -rf $(BUILD) $(BENCH) $(ASAN)

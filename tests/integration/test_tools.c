@@ -47,6 +47,10 @@ static void test_tools__help_matches_the_docs(void **state)
     (void)state;
     s_help_in_doc("mt5-gateway");
     s_help_in_doc("verify-connection");
+    s_help_in_doc("gate1");
+    s_help_in_doc("audit-task-004");
+    s_help_in_doc("audit-task-106");
+    s_help_in_doc("audit-current-task");
 }
 
 static void test_tools__gateway_usage_errors_exit_2(void **state)
