@@ -156,11 +156,13 @@ int mt5_check_command_run(mt5_check_result_t *out, const mt5_check_t *check,
         goto done;
     }
     int order = value < c->threshold ? -1 : value > c->threshold ? 1 : 0;
+    /* The number as the tool printed it ("0.00", not "0"): that is what a
+     * reader will look for in the tool's own output. */
     if (mt5_cmp_holds(c->op, order))
-        check_verdict(out, MT5_STATUS_PASS, "captured %.15g (%s %.15g)", value, mt5_cmp_name(c->op),
+        check_verdict(out, MT5_STATUS_PASS, "captured %s (%s %.15g)", text, mt5_cmp_name(c->op),
                       c->threshold);
     else
-        check_verdict(out, MT5_STATUS_FAIL, "%.15g does not satisfy %s %.15g", value,
+        check_verdict(out, MT5_STATUS_FAIL, "%s does not satisfy %s %.15g", text,
                       mt5_cmp_name(c->op), c->threshold);
 
 done:

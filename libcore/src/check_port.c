@@ -8,6 +8,7 @@
  *  Each address the name has is tried in turn with a non-blocking connect
  *  polled until the deadline.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -167,6 +168,12 @@ int mt5_check_port_run(mt5_check_result_t *out, const mt5_check_t *check,
         return check_verdict(out, MT5_STATUS_ERROR,
                              "the port check needs a host and a port "
                              "1-65535");
+    /* Refuse what no resolver could answer before asking one: a name
+     * lookup is traffic, and this one would only come back empty. */
+    for (const char *h = p->host; *h; h++)
+        if (!isalnum((unsigned char)*h) && !strchr(".-_:%", *h))
+            return check_verdict(out, MT5_STATUS_ERROR, "'%s' is not a host name or address",
+                                 p->host);
     char port[8], where[300];
     snprintf(port, sizeof port, "%d", p->port);
     bool v6 = strchr(p->host, ':') != NULL;

@@ -870,7 +870,7 @@ static int s_junit(s_out_t *o, const mt5_gate_run_t *run, const mt5_report_optio
     return MT5_OK;
 }
 
-/* ---- TAP version 14 ---------------------------------------------------- */
+/* ---- TAP version 13 ---------------------------------------------------- */
 
 static void s_yaml_field(s_out_t *o, const char *key, const char *value)
 {
@@ -907,16 +907,20 @@ static void s_yaml_evidence(s_out_t *o, const char *evidence)
         s_yaml_field(o, "evidence", evidence);
         return;
     }
-    /* Chomping that keeps the trailing newlines: none, one, or more. */
-    size_t len = strlen(evidence), k = 0;
-    while (k < len && evidence[len - 1 - k] == '\n')
-        k++;
-    s_puts(o, k == 0 ? "  evidence: |-\n" : k == 1 ? "  evidence: |\n" : "  evidence: |+\n");
-    for (const char *p = evidence; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        if (n)
-            s_puts(o, "    ");
+    /* Plain "|" (clip): the YAMLish readers of TAP 13 consumers (Perl's
+     * TAP::Parser among them) know no chomping indicators, so the block
+     * reads back with exactly one trailing newline. Trailing blank lines
+     * carry nothing and are dropped. */
+    size_t len = strlen(evidence);
+    while (len > 0 && evidence[len - 1] == '\n')
+        len--;
+    s_puts(o, "  evidence: |\n");
+    for (const char *p = evidence; p < evidence + len;) {
+        const char *nl = memchr(p, '\n', (size_t)(evidence + len - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(evidence + len - p);
+        /* Blank lines keep the indentation: YAMLish readers end the
+         * block at a line that has none. */
+        s_puts(o, "    ");
         s_emit(o, S_ESC_BLOCK, p, n);
         s_puts(o, "\n");
         p += nl ? n + 1 : n;
@@ -927,7 +931,7 @@ static int s_tap(s_out_t *o, const mt5_gate_run_t *run)
 {
     s_tally_t t;
     s_tally(&t, run, NULL);
-    s_printf(o, "TAP version 14\n1..%zu\n", t.total);
+    s_printf(o, "TAP version 13\n1..%zu\n", t.total);
     size_t number = 0;
     for (size_t i = 0; i < run->n_results; i++) {
         const mt5_gate_check_result_t *r = &run->results[i];

@@ -428,18 +428,18 @@ static void test_check_command__threshold_each_operator(void **state)
         mt5_status status;
         const char *message;
     } table[] = {
-        {MT5_CMP_GE, 8, MT5_STATUS_FAIL, "7.5 does not satisfy >= 8"},
-        {MT5_CMP_GE, 7.5, MT5_STATUS_PASS, "captured 7.5 (>= 7.5)"},
-        {MT5_CMP_GT, 7.5, MT5_STATUS_FAIL, "7.5 does not satisfy > 7.5"},
-        {MT5_CMP_GT, 7, MT5_STATUS_PASS, "captured 7.5 (> 7)"},
-        {MT5_CMP_LE, 7.5, MT5_STATUS_PASS, "captured 7.5 (<= 7.5)"},
-        {MT5_CMP_LE, 7.25, MT5_STATUS_FAIL, "7.5 does not satisfy <= 7.25"},
-        {MT5_CMP_LT, 8, MT5_STATUS_PASS, "captured 7.5 (< 8)"},
-        {MT5_CMP_LT, 7.5, MT5_STATUS_FAIL, "7.5 does not satisfy < 7.5"},
-        {MT5_CMP_EQ, 7.5, MT5_STATUS_PASS, "captured 7.5 (== 7.5)"},
-        {MT5_CMP_EQ, 7.51, MT5_STATUS_FAIL, "7.5 does not satisfy == 7.51"},
-        {MT5_CMP_NE, 7.5, MT5_STATUS_FAIL, "7.5 does not satisfy != 7.5"},
-        {MT5_CMP_NE, 10, MT5_STATUS_PASS, "captured 7.5 (!= 10)"},
+        {MT5_CMP_GE, 8, MT5_STATUS_FAIL, "7.50 does not satisfy >= 8"},
+        {MT5_CMP_GE, 7.5, MT5_STATUS_PASS, "captured 7.50 (>= 7.5)"},
+        {MT5_CMP_GT, 7.5, MT5_STATUS_FAIL, "7.50 does not satisfy > 7.5"},
+        {MT5_CMP_GT, 7, MT5_STATUS_PASS, "captured 7.50 (> 7)"},
+        {MT5_CMP_LE, 7.5, MT5_STATUS_PASS, "captured 7.50 (<= 7.5)"},
+        {MT5_CMP_LE, 7.25, MT5_STATUS_FAIL, "7.50 does not satisfy <= 7.25"},
+        {MT5_CMP_LT, 8, MT5_STATUS_PASS, "captured 7.50 (< 8)"},
+        {MT5_CMP_LT, 7.5, MT5_STATUS_FAIL, "7.50 does not satisfy < 7.5"},
+        {MT5_CMP_EQ, 7.5, MT5_STATUS_PASS, "captured 7.50 (== 7.5)"},
+        {MT5_CMP_EQ, 7.51, MT5_STATUS_FAIL, "7.50 does not satisfy == 7.51"},
+        {MT5_CMP_NE, 7.5, MT5_STATUS_FAIL, "7.50 does not satisfy != 7.5"},
+        {MT5_CMP_NE, 10, MT5_STATUS_PASS, "captured 7.50 (!= 10)"},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         mt5_check_t c = s_cmd("./pylint", "app", NULL);

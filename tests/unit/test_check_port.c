@@ -110,15 +110,6 @@ static void test_check_port__listening_socket_passes(void **state)
     s_prefix(r.evidence, want);
     assert_true(s_accepted(l));
     mt5_check_free(&c);
-
-    /* By name. */
-    c = s_port("localhost", port, 3000);
-    r = s_run_port(&c);
-    snprintf(want, sizeof want, "localhost:%d accepts connections (", port);
-    s_prefix(r.message, want);
-    assert_int_equal(r.status, MT5_STATUS_PASS);
-    assert_true(s_accepted(l));
-    mt5_check_free(&c);
     close(l);
 }
 
@@ -168,11 +159,12 @@ static void test_check_port__closed_port_is_refused(void **state)
 static void test_check_port__unknown_host_is_an_error(void **state)
 {
     (void)state;
-    mt5_check_t c = s_port("mt5-no-such-host.invalid", 5555, 5000);
+    /* Refused before any lookup: tests send no DNS queries. */
+    mt5_check_t c = s_port("no such host!", 5555, 5000);
     mt5_check_result_t r = s_run_port(&c);
     assert_int_equal(r.status, MT5_STATUS_ERROR);
     assert_false(r.timed_out);
-    s_prefix(r.message, "cannot resolve 'mt5-no-such-host.invalid': ");
+    assert_string_equal(r.message, "'no such host!' is not a host name or address");
     mt5_check_free(&c);
 }
 
@@ -232,11 +224,11 @@ static void test_check_port__no_descriptor_left(void **state)
         mt5_check_result_t r = s_run_port(&c);
         assert_int_equal(r.status, MT5_STATUS_PASS);
         mt5_check_free(&c);
-        c = s_port("localhost", closed_port, 2000);
+        c = s_port("127.0.0.1", closed_port, 2000);
         r = s_run_port(&c);
         assert_int_equal(r.status, MT5_STATUS_FAIL);
         mt5_check_free(&c);
-        c = s_port("mt5-no-such-host.invalid", 1, 2000);
+        c = s_port("no such host!", 1, 2000);
         r = s_run_port(&c);
         assert_int_equal(r.status, MT5_STATUS_ERROR);
         mt5_check_free(&c);

@@ -3,7 +3,7 @@
  *  One run, five forms: the text summary (seed 003's AUDIT SUMMARY: totals,
  *  pass rate, a line per phase, then each failed check with its reason and
  *  fix hint), JSON (the schema in docs/report-schema.md), JUnit XML (one
- *  testcase per check, the phase as classname), TAP version 14 and
+ *  testcase per check, the phase as classname), TAP version 13 and
  *  Markdown. Every writer escapes for its format and replaces bytes that
  *  are not valid UTF-8, so a binary file's evidence cannot break a report.
  */
