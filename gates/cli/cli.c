@@ -1,9 +1,10 @@
 /*  cli.c - options, outputs and exit codes of every gate binary.
  *
  *  One option table serves gate1 and the auditors. Report files named by
- *  --output are opened before any check runs (a typo in a path is a usage
- *  error, not a lost run) and written to a temporary name that is renamed
- *  into place at the end, so CI never picks up half a report.
+ *  --output are opened once the manifest has loaded and before any check
+ *  runs (a typo in a path is a usage error, not a lost run), and written
+ *  to a temporary name that is renamed into place at the end, so CI never
+ *  picks up half a report.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -28,9 +29,9 @@
 
 typedef struct {
     mt5_report_format format;
-    char *path; /* the final name */
-    char *tmp;  /* where it is written first */
-    FILE *file;
+    const char *path; /* the final name, borrowed from argv */
+    char *tmp;        /* where it is written first; NULL for a device or a pipe */
+    FILE *file;       /* open from before the first check to the end */
 } s_output_t;
 
 /* Everything the command line says. */
@@ -112,20 +113,7 @@ __attribute__((format(printf, 2, 3))) static int s_usage_error(const s_args_t *a
     return MT5_EXIT_USAGE;
 }
 
-static void s_outputs_abandon(s_args_t *a)
-{
-    for (int i = 0; i < a->n_outputs; i++) {
-        if (a->outputs[i].file)
-            fclose(a->outputs[i].file);
-        if (a->outputs[i].tmp)
-            unlink(a->outputs[i].tmp);
-        free(a->outputs[i].tmp);
-        free(a->outputs[i].path);
-    }
-    a->n_outputs = 0;
-}
-
-/* "json:reports/gate.json": open a temporary file next to it now. */
+/* "json:reports/gate.json": remember it; s_outputs_open opens it. */
 static int s_output_add(s_args_t *a, const char *spec)
 {
     const char *colon = strchr(spec, ':');
@@ -143,30 +131,48 @@ static int s_output_add(s_args_t *a, const char *spec)
     if (mt5_report_format_parse(&o->format, name) != MT5_OK)
         return s_usage_error(a, "unknown report format '%s' (text, json, junit, tap, markdown)",
                              name);
-    o->path = strdup(colon + 1);
-    size_t tlen = strlen(colon + 1) + 16;
-    o->tmp = malloc(tlen);
-    if (!o->path || !o->tmp) {
-        free(o->path);
+    o->path = colon + 1;
+    a->n_outputs++;
+    return MT5_EXIT_PASS;
+}
+
+/* Close every output; unlink what was not renamed into place. */
+static void s_outputs_close(s_args_t *a)
+{
+    for (int i = 0; i < a->n_outputs; i++) {
+        s_output_t *o = &a->outputs[i];
+        if (o->file)
+            fclose(o->file);
+        if (o->tmp)
+            unlink(o->tmp);
         free(o->tmp);
-        return MT5_EXIT_INTERNAL;
-    }
-    snprintf(o->tmp, tlen, "%s.tmp%ld", o->path, (long)getpid());
-    /* A device or a pipe (/dev/stdout) is written directly. */
-    struct stat st;
-    if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        free(o->tmp);
+        o->file = NULL;
         o->tmp = NULL;
     }
-    o->file = fopen(o->tmp ? o->tmp : o->path, "w");
-    if (!o->file) {
-        int e = errno;
-        fprintf(stderr, "%s: cannot write %s: %s\n", a->prog, o->path, strerror(e));
-        free(o->path);
-        free(o->tmp);
-        return MT5_EXIT_USAGE;
+}
+
+/*  Open every --output before a check runs, so a wrong path is a usage
+ *  error and not a lost run. Each is written under a temporary name next
+ *  to it; a device or a pipe (/dev/stdout) is written directly. */
+static int s_outputs_open(s_args_t *a)
+{
+    for (int i = 0; i < a->n_outputs; i++) {
+        s_output_t *o = &a->outputs[i];
+        struct stat st;
+        if (!(stat(o->path, &st) == 0 && !S_ISREG(st.st_mode))) {
+            size_t tlen = strlen(o->path) + 24;
+            if (!(o->tmp = malloc(tlen)))
+                return MT5_EXIT_INTERNAL;
+            snprintf(o->tmp, tlen, "%s.tmp%ld", o->path, (long)getpid());
+        }
+        o->file = fopen(o->tmp ? o->tmp : o->path, "w");
+        if (!o->file) {
+            fprintf(stderr, "%s: cannot write %s: %s\n", a->prog, o->path, strerror(errno));
+            free(o->tmp);
+            o->tmp = NULL;
+            return MT5_EXIT_USAGE;
+        }
     }
-    a->n_outputs++;
     return MT5_EXIT_PASS;
 }
 
@@ -189,7 +195,6 @@ static int s_parse(s_args_t *a, int argc, char **argv, const char *usage, bool a
             fputs(usage, stdout);
             fputs(s_run_options, stdout);
             fputs(s_exit_text, stdout);
-            s_outputs_abandon(a);
             return -1;
         case OPT_JOBS: {
             char *end;
@@ -229,15 +234,12 @@ static int s_parse(s_args_t *a, int argc, char **argv, const char *usage, bool a
             break;
         case OPT_VERSION:
             printf("%s %s\n", a->prog, MT5_VERSION);
-            s_outputs_abandon(a);
             return -1;
         default:
             rc = s_usage_error(a, "invalid option");
         }
-        if (rc != MT5_EXIT_PASS) {
-            s_outputs_abandon(a);
+        if (rc != MT5_EXIT_PASS)
             return rc;
-        }
     }
     return MT5_EXIT_PASS;
 }
@@ -324,7 +326,7 @@ static int s_run(s_args_t *a)
     mt5_manifest_t *m = NULL;
     mt5_gate_run_t *run = NULL;
     int status = s_load(&m, a, bin_dir);
-    if (status != MT5_EXIT_PASS)
+    if (status != MT5_EXIT_PASS || (status = s_outputs_open(a)) != MT5_EXIT_PASS)
         goto done;
 
     mt5_gate_options go = MT5_GATE_OPTIONS_INIT;
@@ -333,7 +335,6 @@ static int s_run(s_args_t *a)
     go.only = a->only;
     go.n_only = a->n_only;
     go.fail_fast = a->fail_fast;
-    go.bin_dir = bin_dir;
     bool progress = !a->quiet && isatty(STDERR_FILENO);
     if (progress)
         go.progress = s_progress;
@@ -359,16 +360,25 @@ static int s_run(s_args_t *a)
     ro.color = false;
     for (int i = 0; i < a->n_outputs; i++) {
         s_output_t *o = &a->outputs[i];
-        int wrc = mt5_report_write(o->file, run, o->format, &ro);
+        const char *why = NULL;
+        if (mt5_report_write(o->file, run, o->format, &ro) != MT5_OK)
+            why = mt5_error_detail();
         int crc = fclose(o->file);
         o->file = NULL;
-        if (wrc != MT5_OK || crc != 0 || (o->tmp && rename(o->tmp, o->path) != 0)) {
-            fprintf(stderr, "%s: cannot write %s: %s\n", a->prog, o->path, strerror(errno));
+        if (!why && crc != 0)
+            why = strerror(errno);
+        if (!why && o->tmp && rename(o->tmp, o->path) != 0)
+            why = strerror(errno);
+        if (why) {
+            fprintf(stderr, "%s: cannot write %s: %s\n", a->prog, o->path, why);
             status = MT5_EXIT_INTERNAL;
+        } else if (o->tmp) {
+            free(o->tmp);
+            o->tmp = NULL; /* renamed into place: nothing to clean up */
         }
     }
 done:
-    s_outputs_abandon(a);
+    s_outputs_close(a);
     mt5_gate_run_destroy(&run);
     mt5_manifest_destroy(&m);
     return status;
@@ -439,44 +449,34 @@ int mt5_cli_gate1(int argc, char **argv)
     if (rc != MT5_EXIT_PASS)
         return rc;
     int first = optind + 1; /* argv was shifted by one */
-    if (first >= argc) {
-        s_outputs_abandon(&a);
+    if (first >= argc)
         return s_usage_error(&a, "%s: missing MANIFEST", cmd);
-    }
-    if (first + 1 < argc) {
-        s_outputs_abandon(&a);
+    if (first + 1 < argc)
         return s_usage_error(&a, "unexpected argument '%s'", argv[first + 1]);
-    }
     a.manifest = argv[first];
     if (strcmp(cmd, "run") == 0)
         return s_run(&a);
-    bool run_only = a.n_outputs || a.n_only || a.fail_fast || a.jobs || a.format != MT5_REPORT_TEXT;
-    s_outputs_abandon(&a);
-    if (run_only)
+    if (a.n_outputs || a.n_only || a.fail_fast || a.jobs || a.format != MT5_REPORT_TEXT)
         return s_usage_error(&a, "%s takes only --root and --var", cmd);
     return strcmp(cmd, "list") == 0 ? s_list(&a) : s_validate(&a);
 }
 
-static int s_auditor(s_args_t *a, int argc, char **argv, const char *usage, bool allow_task,
-                     const char *manifest_name)
+/* Parse an auditor's command line: options only. 0 to go on, -1 when
+ * --help or --version answered, else the exit status. */
+static int s_parse_auditor(s_args_t *a, int argc, char **argv, const char *usage, bool allow_task)
 {
     int rc = s_parse(a, argc, argv, usage, allow_task);
-    if (rc < 0)
-        return MT5_EXIT_PASS;
-    if (rc != MT5_EXIT_PASS)
-        return rc;
-    if (optind < argc) {
-        s_outputs_abandon(a);
+    if (rc == MT5_EXIT_PASS && optind < argc)
         return s_usage_error(a, "unexpected argument '%s'", argv[optind]);
-    }
+    return rc;
+}
+
+/* Run the manifest `name` from the gates directories. */
+static int s_run_named(s_args_t *a, const char *name)
+{
     char path[PATH_MAX];
-    if (!manifest_name) {
-        s_outputs_abandon(a);
-        return MT5_EXIT_USAGE;
-    }
-    if (s_find_manifest(path, sizeof path, manifest_name) != MT5_OK) {
+    if (s_find_manifest(path, sizeof path, name) != MT5_OK) {
         fprintf(stderr, "%s: %s\n", a->prog, mt5_error_detail());
-        s_outputs_abandon(a);
         return MT5_EXIT_USAGE;
     }
     a->manifest = path;
@@ -492,7 +492,8 @@ int mt5_cli_auditor(int argc, char **argv, const char *prog, const char *manifes
              "Gate 1 of a task: run the checks of gates/%s against the tree at\n"
              "--root (the mt5-crs checkout).\n\n",
              prog, manifest);
-    return s_auditor(&a, argc, argv, usage, false, manifest);
+    int rc = s_parse_auditor(&a, argc, argv, usage, false);
+    return rc < 0 ? MT5_EXIT_PASS : rc != MT5_EXIT_PASS ? rc : s_run_named(&a, manifest);
 }
 
 /*  "004", "TASK_004", "TASK_004_CONN_TEST", "task-004" -> "task-004.yaml".
@@ -552,12 +553,11 @@ int mt5_cli_current_task(int argc, char **argv)
         "task-NNN.yaml in the gates directory.\n"
         "\n"
         "  --task TASK         TASK_004_CONN_TEST, TASK_004, task-004 or 004\n";
-    int rc = s_parse(&a, argc, argv, usage, true);
+    int rc = s_parse_auditor(&a, argc, argv, usage, true);
     if (rc < 0)
         return MT5_EXIT_PASS;
     if (rc != MT5_EXIT_PASS)
         return rc;
-    s_outputs_abandon(&a); /* parsed again below, with the manifest known */
     char task[256], name[64];
     const char *from = a.task ? a.task : getenv("MT5_TASK");
     if (from && *from)
@@ -571,6 +571,5 @@ int mt5_cli_current_task(int argc, char **argv)
         fprintf(stderr, "audit-current-task: %s\n", mt5_error_detail());
         return MT5_EXIT_USAGE;
     }
-    s_args_t b = {.prog = "audit-current-task", .format = MT5_REPORT_TEXT};
-    return s_auditor(&b, argc, argv, usage, true, name);
+    return s_run_named(&a, name);
 }

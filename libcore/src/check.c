@@ -5,6 +5,7 @@
  *  deadlines, escaping evidence) is here so a verdict reads the same
  *  whichever kind wrote it.
  */
+#define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -136,13 +137,39 @@ int mt5_version_compare(int *order, const char *a, const char *b)
     return MT5_OK;
 }
 
-static void s_strv_free(mt5_strv_t *v)
+void mt5_strv_free(mt5_strv_t *v)
 {
+    if (!v)
+        return;
     for (size_t i = 0; i < v->count; i++)
         free(v->items[i]);
     free(v->items);
     v->items = NULL;
     v->count = 0;
+}
+
+size_t mt5_redact_bytes(char *buf, size_t len, const mt5_strv_t *secrets)
+{
+    for (size_t i = 0; buf && secrets && i < secrets->count; i++) {
+        const char *secret = secrets->items[i];
+        size_t n = secret ? strlen(secret) : 0;
+        if (n < 4)
+            continue; /* shorter ones would blank out ordinary words */
+        char *from = buf, *hit;
+        while ((hit = memmem(from, len - (size_t)(from - buf), secret, n))) {
+            memcpy(hit, "***", 3);
+            memmove(hit + 3, hit + n, len - (size_t)(hit - buf) - n);
+            len -= n - 3;
+            from = hit + 3;
+        }
+    }
+    return len;
+}
+
+void mt5_redact(char *text, const mt5_strv_t *secrets)
+{
+    if (text)
+        text[mt5_redact_bytes(text, strlen(text), secrets)] = '\0';
 }
 
 void mt5_check_free(mt5_check_t *c)
@@ -153,7 +180,7 @@ void mt5_check_free(mt5_check_t *c)
     free(c->phase);
     free(c->description);
     free(c->fix);
-    s_strv_free(&c->needs);
+    mt5_strv_free(&c->needs);
     free(c->waiver_reason);
     free(c->waiver_expires);
     free(c->skip_reason);
@@ -165,12 +192,12 @@ void mt5_check_free(mt5_check_t *c)
         break;
     case MT5_CHECK_CONTAINS:
         free(c->u.contains.path);
-        s_strv_free(&c->u.contains.patterns);
-        s_strv_free(&c->u.contains.absent);
+        mt5_strv_free(&c->u.contains.patterns);
+        mt5_strv_free(&c->u.contains.absent);
         break;
     case MT5_CHECK_SECTIONS:
         free(c->u.sections.path);
-        s_strv_free(&c->u.sections.headings);
+        mt5_strv_free(&c->u.sections.headings);
         break;
     case MT5_CHECK_LOG:
         free(c->u.log.path);
@@ -183,13 +210,13 @@ void mt5_check_free(mt5_check_t *c)
         free(c->u.handshake.log);
         break;
     case MT5_CHECK_COMMAND:
-        s_strv_free(&c->u.command.argv);
+        mt5_strv_free(&c->u.command.argv);
         free(c->u.command.cwd);
-        s_strv_free(&c->u.command.env);
+        mt5_strv_free(&c->u.command.env);
         free(c->u.command.capture);
         break;
     case MT5_CHECK_VERSION:
-        s_strv_free(&c->u.version.argv);
+        mt5_strv_free(&c->u.version.argv);
         free(c->u.version.pkg_config);
         free(c->u.version.capture);
         free(c->u.version.want);

@@ -50,25 +50,6 @@ typedef struct {
     size_t n_offsets;
 } s_runner_t;
 
-void mt5_gate_redact(char *text, const mt5_strv_t *secrets)
-{
-    if (!text || !secrets)
-        return;
-    for (size_t i = 0; i < secrets->count; i++) {
-        const char *secret = secrets->items[i];
-        size_t n = secret ? strlen(secret) : 0;
-        if (n < 4)
-            continue; /* shorter ones would blank out ordinary words */
-        char *hit;
-        size_t len = strlen(text);
-        while ((hit = memmem(text, len, secret, n))) {
-            memcpy(hit, "***", 3);
-            memmove(hit + 3, hit + n, len - (size_t)(hit - text) - n + 1);
-            len -= n - 3;
-        }
-    }
-}
-
 bool mt5_gate_passed(const mt5_gate_run_t *run)
 {
     return run && run->counts[MT5_STATUS_FAIL] == 0 && run->counts[MT5_STATUS_ERROR] == 0;
@@ -162,7 +143,7 @@ static void s_attempts(s_runner_t *r, size_t i, mt5_check_result_t *last, int *a
     mt5_check_ctx_t ctx = {
         .root = r->run->root,
         .now_ms = r->now_ms,
-        .bin_dir = r->options->bin_dir,
+        .secrets = &r->run->manifest->secrets,
         .log_offset = s_log_offset,
         .log_offset_arg = r,
     };
@@ -206,8 +187,8 @@ static void s_store(s_runner_t *r, size_t i, const mt5_check_result_t *last, int
         } else if (res->status != MT5_STATUS_PASS)
             res->status = MT5_STATUS_WAIVED;
     }
-    mt5_gate_redact(res->message, &r->run->manifest->secrets);
-    mt5_gate_redact(res->evidence, &r->run->manifest->secrets);
+    mt5_redact(res->message, &r->run->manifest->secrets);
+    mt5_redact(res->evidence, &r->run->manifest->secrets);
 }
 
 /* The first pending selected check whose needs are all done, or -1. */

@@ -434,9 +434,9 @@ static void test_gate__redact_in_place(void **state)
     (void)state;
     mt5_strv_t secrets = {(char *[]){"s3cr3t", "key", "aaaa"}, 3};
     char text[] = "x=s3cr3t;y=s3cr3ts3cr3t key aaaaaa";
-    mt5_gate_redact(text, &secrets);
+    mt5_redact(text, &secrets);
     assert_string_equal(text, "x=***;y=****** key ***aa");
-    mt5_gate_redact(NULL, &secrets); /* harmless */
+    mt5_redact(NULL, &secrets); /* harmless */
 }
 
 static int s_progress_calls;

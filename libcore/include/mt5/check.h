@@ -69,6 +69,19 @@ typedef struct {
     size_t count;
 } mt5_strv_t;
 
+/* Free every item and the array, and zero the list. Accepts NULL. */
+void mt5_strv_free(mt5_strv_t *list);
+
+/*  Secrets (key material, tokens) never reach a report. These replace
+ *  each occurrence of each secret of 4 bytes or more with "***", in
+ *  place; the text never grows. Secrets are tried in list order, so a
+ *  list sorted longest first (as the manifest loader keeps it) never
+ *  leaves the tail of a longer secret that starts with a shorter one.
+ *  mt5_redact works on a NUL-terminated string (NULL is ignored);
+ *  mt5_redact_bytes on raw bytes and returns the new length. */
+void mt5_redact(char *text, const mt5_strv_t *secrets);
+size_t mt5_redact_bytes(char *buf, size_t len, const mt5_strv_t *secrets);
+
 typedef struct {
     char *path;        /* relative to root */
     bool non_empty;    /* size > 0 */
@@ -194,7 +207,9 @@ typedef struct {
     const char *root;    /* absolute, resolved (realpath) root directory */
     int64_t deadline_us; /* mt5_clock_mono_us() value after which the attempt gives up */
     int64_t now_ms;      /* wall clock of the run's start, for ages */
-    const char *bin_dir; /* directory of the running executable, or NULL */
+    /* Redacted from raw output (commands) before it is cut or escaped into
+     * evidence, where a secret could no longer be recognised. May be NULL. */
+    const mt5_strv_t *secrets;
     /* Log checks with since_run: the size the file had when the run
      * started, or 0 when it did not exist then. NULL = always 0. */
     uint64_t (*log_offset)(void *arg, const char *abs_path);

@@ -54,7 +54,6 @@ typedef struct {
     const char *const *only; /* ids or phase ids; checks they need are run too */
     size_t n_only;
     bool fail_fast;                 /* after the first fail or error, skip what has not started */
-    const char *bin_dir;            /* for checks' ${bin_dir}; NULL = unknown */
     int64_t now_ms;                 /* 0 = wall clock; ages and waivers are judged against it */
     mt5_gate_progress_fn *progress; /* may be NULL */
     void *progress_arg;
@@ -64,7 +63,7 @@ typedef struct {
 #define MT5_GATE_OPTIONS_VERSION 1
 #define MT5_GATE_OPTIONS_INIT                                                                      \
     {                                                                                              \
-        MT5_GATE_OPTIONS_VERSION, NULL, 1, NULL, 0, false, NULL, 0, NULL, NULL, 500                \
+        MT5_GATE_OPTIONS_VERSION, NULL, 1, NULL, 0, false, 0, NULL, NULL, 500                      \
     }
 
 /*  Run the manifest. On MT5_OK *out is caller owned, destroy with
@@ -79,9 +78,5 @@ void mt5_gate_run_destroy(mt5_gate_run_t **self);
  * do not fail a gate (a skip always follows a failure or a declared
  * condition, and reports count skips apart). */
 bool mt5_gate_passed(const mt5_gate_run_t *run);
-
-/*  Replace each occurrence of each secret (of 4 bytes or more) in `text`
- *  with "***", in place. The text never grows. */
-void mt5_gate_redact(char *text, const mt5_strv_t *secrets);
 
 #endif
