@@ -4,13 +4,15 @@
  *  --output are opened once the manifest has loaded and before any check
  *  runs (a typo in a path is a usage error, not a lost run), and written
  *  to a temporary name that is renamed into place at the end, so CI never
- *  picks up half a report.
+ *  picks up half a report; an interrupted run removes its temporary files.
  */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include "mt5/error.h"
 #include "mt5/gate.h"
 #include "mt5/manifest.h"
+#include "mt5/num.h"
 #include "mt5/report.h"
 
 #define S_MAX_OUTPUTS 16
@@ -51,6 +54,11 @@ typedef struct {
     bool fail_fast;
     bool quiet;
 } s_args_t;
+
+#define S_ARGS_INIT(name)                                                                          \
+    {                                                                                              \
+        .prog = (name), .root = ".", .format = MT5_REPORT_TEXT                                     \
+    }
 
 static const char s_run_options[] =
     "  --fail-fast         stop at the first failed check; the rest are skipped\n"
@@ -131,9 +139,25 @@ static int s_output_add(s_args_t *a, const char *spec)
     if (mt5_report_format_parse(&o->format, name) != MT5_OK)
         return s_usage_error(a, "unknown report format '%s' (text, json, junit, tap, markdown)",
                              name);
+    for (int i = 0; i < a->n_outputs; i++)
+        if (strcmp(a->outputs[i].path, colon + 1) == 0)
+            return s_usage_error(a, "--output names %s twice", colon + 1);
     o->path = colon + 1;
     a->n_outputs++;
     return MT5_EXIT_PASS;
+}
+
+/* The outputs an interrupting signal must clean up. */
+static s_args_t *volatile s_interrupted_args;
+
+static void s_on_signal(int sig)
+{
+    s_args_t *a = s_interrupted_args;
+    for (int i = 0; a && i < a->n_outputs; i++)
+        if (a->outputs[i].tmp)
+            unlink(a->outputs[i].tmp); /* async-signal-safe */
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 /* Close every output; unlink what was not renamed into place. */
@@ -156,20 +180,31 @@ static void s_outputs_close(s_args_t *a)
  *  to it; a device or a pipe (/dev/stdout) is written directly. */
 static int s_outputs_open(s_args_t *a)
 {
+    s_interrupted_args = a;
+    signal(SIGINT, s_on_signal);
+    signal(SIGTERM, s_on_signal);
     for (int i = 0; i < a->n_outputs; i++) {
         s_output_t *o = &a->outputs[i];
         struct stat st;
-        if (!(stat(o->path, &st) == 0 && !S_ISREG(st.st_mode))) {
-            size_t tlen = strlen(o->path) + 24;
+        if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+            o->file = fopen(o->path, "w");
+        } else {
+            /* mkstemp: a fresh name that follows no symlink, mode 0600,
+             * made readable like any report when it is renamed. */
+            size_t tlen = strlen(o->path) + 8;
             if (!(o->tmp = malloc(tlen)))
                 return MT5_EXIT_INTERNAL;
-            snprintf(o->tmp, tlen, "%s.tmp%ld", o->path, (long)getpid());
+            snprintf(o->tmp, tlen, "%s.XXXXXX", o->path);
+            int fd = mkstemp(o->tmp);
+            if (fd >= 0 && !(o->file = fdopen(fd, "w")))
+                close(fd);
+            if (fd < 0) {
+                free(o->tmp);
+                o->tmp = NULL;
+            }
         }
-        o->file = fopen(o->tmp ? o->tmp : o->path, "w");
         if (!o->file) {
             fprintf(stderr, "%s: cannot write %s: %s\n", a->prog, o->path, strerror(errno));
-            free(o->tmp);
-            o->tmp = NULL;
             return MT5_EXIT_USAGE;
         }
     }
@@ -180,6 +215,7 @@ static int s_parse(s_args_t *a, int argc, char **argv, const char *usage, bool a
 {
     int c;
     optind = 1;
+    opterr = 0; /* one message, ours, naming the option */
     while ((c = getopt_long(argc, argv, "", s_options, NULL)) != -1) {
         int rc = MT5_EXIT_PASS;
         switch (c) {
@@ -197,11 +233,11 @@ static int s_parse(s_args_t *a, int argc, char **argv, const char *usage, bool a
             fputs(s_exit_text, stdout);
             return -1;
         case OPT_JOBS: {
-            char *end;
-            long jobs = strtol(optarg, &end, 10);
-            if (*optarg < '0' || *optarg > '9' || *end || jobs < 1 || jobs > 64)
+            int64_t jobs;
+            if (mt5_num_int(&jobs, optarg, 1, 64) != MT5_OK)
                 rc = s_usage_error(a, "--jobs wants a number from 1 to 64, not '%s'", optarg);
-            a->jobs = (int)jobs;
+            else
+                a->jobs = (int)jobs;
             break;
         }
         case OPT_ONLY:
@@ -221,7 +257,7 @@ static int s_parse(s_args_t *a, int argc, char **argv, const char *usage, bool a
             break;
         case OPT_TASK:
             if (!allow_task)
-                rc = s_usage_error(a, "invalid option '--task'");
+                rc = s_usage_error(a, "--task is an option of audit-current-task only");
             a->task = optarg;
             break;
         case OPT_VAR:
@@ -236,7 +272,7 @@ static int s_parse(s_args_t *a, int argc, char **argv, const char *usage, bool a
             printf("%s %s\n", a->prog, MT5_VERSION);
             return -1;
         default:
-            rc = s_usage_error(a, "invalid option");
+            rc = s_usage_error(a, "invalid option '%s', or its value is missing", argv[optind - 1]);
         }
         if (rc != MT5_EXIT_PASS)
             return rc;
@@ -277,15 +313,15 @@ static int s_find_manifest(char *out, size_t cap, const char *name)
         if (w > 0 && (size_t)w < cap && access(out, R_OK) == 0)
             return MT5_OK;
     }
-    return mt5_error_set(MT5_ENOTFOUND, "no manifest %s in $MT5_GATES_DIR, %s or %s", name,
-                         MT5_GATES_INSTALL_DIR, MT5_GATES_DIR);
+    return mt5_error_set(MT5_ENOTFOUND, "no manifest %s in $MT5_GATES_DIR, %s, %s or %s", name,
+                         dirs[1] ? dirs[1] : "<bin>/../share/mt5-gate/gates", MT5_GATES_INSTALL_DIR,
+                         MT5_GATES_DIR);
 }
 
-static int s_load(mt5_manifest_t **m, const s_args_t *a, const char *bin_dir)
+static int s_load(mt5_manifest_t **m, const s_args_t *a)
 {
     mt5_manifest_options mo = MT5_MANIFEST_OPTIONS_INIT;
-    mo.root = a->root ? a->root : ".";
-    mo.bin_dir = bin_dir;
+    mo.root = a->root; /* ${bin_dir}: the loader finds the executable itself */
     mo.vars = a->vars;
     mo.n_vars = a->n_vars;
     int rc = mt5_manifest_load(m, a->manifest, &mo);
@@ -313,29 +349,35 @@ static void s_progress(void *arg, const mt5_gate_run_t *run, size_t done, const 
     fflush(stderr);
 }
 
+/* A terminal that understands escape sequences. */
+static bool s_terminal(int fd)
+{
+    const char *term = getenv("TERM");
+    return isatty(fd) && !(term && strcmp(term, "dumb") == 0);
+}
+
 static bool s_color(void)
 {
-    const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
-    return isatty(STDOUT_FILENO) && !(no && *no) && !(term && strcmp(term, "dumb") == 0);
+    const char *no = getenv("NO_COLOR");
+    return s_terminal(STDOUT_FILENO) && !(no && *no);
 }
 
 static int s_run(s_args_t *a)
 {
-    char bin_buf[PATH_MAX];
-    const char *bin_dir = s_bin_dir(bin_buf, sizeof bin_buf);
     mt5_manifest_t *m = NULL;
     mt5_gate_run_t *run = NULL;
-    int status = s_load(&m, a, bin_dir);
+    int status = s_load(&m, a);
     if (status != MT5_EXIT_PASS || (status = s_outputs_open(a)) != MT5_EXIT_PASS)
         goto done;
 
     mt5_gate_options go = MT5_GATE_OPTIONS_INIT;
-    go.root = a->root ? a->root : ".";
-    go.jobs = a->jobs > 0 ? a->jobs : 1;
+    go.root = a->root;
+    if (a->jobs)
+        go.jobs = a->jobs;
     go.only = a->only;
     go.n_only = a->n_only;
     go.fail_fast = a->fail_fast;
-    bool progress = !a->quiet && isatty(STDERR_FILENO);
+    bool progress = !a->quiet && s_terminal(STDERR_FILENO);
     if (progress)
         go.progress = s_progress;
     int rc = mt5_gate_run(&run, m, &go);
@@ -351,18 +393,18 @@ static int s_run(s_args_t *a)
     snprintf(tool, sizeof tool, "%s %s", a->prog, MT5_VERSION);
     mt5_report_options ro = MT5_REPORT_OPTIONS_INIT;
     ro.tool = tool;
-    ro.color = a->format == MT5_REPORT_TEXT && s_color();
     status = mt5_gate_passed(run) ? MT5_EXIT_PASS : MT5_EXIT_FAIL;
-    if (mt5_report_write(stdout, run, a->format, &ro) != MT5_OK || fflush(stdout) != 0) {
-        fprintf(stderr, "%s: cannot write the report: %s\n", a->prog, mt5_error_detail());
-        status = MT5_EXIT_INTERNAL;
-    }
-    ro.color = false;
+    /* The files first: a reader that closes standard output early (a
+     * pager, `| head`) must not cost CI its reports. */
+    mode_t mask = umask(0);
+    umask(mask);
     for (int i = 0; i < a->n_outputs; i++) {
         s_output_t *o = &a->outputs[i];
         const char *why = NULL;
         if (mt5_report_write(o->file, run, o->format, &ro) != MT5_OK)
             why = mt5_error_detail();
+        if (!why && o->tmp && fchmod(fileno(o->file), 0666 & ~mask) != 0)
+            why = strerror(errno);
         int crc = fclose(o->file);
         o->file = NULL;
         if (!why && crc != 0)
@@ -373,9 +415,18 @@ static int s_run(s_args_t *a)
             fprintf(stderr, "%s: cannot write %s: %s\n", a->prog, o->path, why);
             status = MT5_EXIT_INTERNAL;
         } else if (o->tmp) {
-            free(o->tmp);
-            o->tmp = NULL; /* renamed into place: nothing to clean up */
+            char *done = o->tmp;
+            o->tmp = NULL; /* renamed into place: nothing for a signal to clean up */
+            free(done);
         }
+    }
+    ro.color = a->format == MT5_REPORT_TEXT && s_color();
+    errno = 0;
+    if ((mt5_report_write(stdout, run, a->format, &ro) != MT5_OK || fflush(stdout) != 0) &&
+        errno != EPIPE) {
+        /* A reader that left (| head) is its own choice, not our failure. */
+        fprintf(stderr, "%s: cannot write the report: %s\n", a->prog, mt5_error_detail());
+        status = MT5_EXIT_INTERNAL;
     }
 done:
     s_outputs_close(a);
@@ -387,8 +438,7 @@ done:
 static int s_list(s_args_t *a)
 {
     mt5_manifest_t *m = NULL;
-    char bin_buf[PATH_MAX];
-    int status = s_load(&m, a, s_bin_dir(bin_buf, sizeof bin_buf));
+    int status = s_load(&m, a);
     if (status != MT5_EXIT_PASS)
         return status;
     printf("%s: %s (%zu checks in %zu phases)\n", m->id, m->title, m->n_checks, m->n_phases);
@@ -411,8 +461,7 @@ static int s_list(s_args_t *a)
 static int s_validate(s_args_t *a)
 {
     mt5_manifest_t *m = NULL;
-    char bin_buf[PATH_MAX];
-    int status = s_load(&m, a, s_bin_dir(bin_buf, sizeof bin_buf));
+    int status = s_load(&m, a);
     if (status != MT5_EXIT_PASS)
         return status;
     printf("%s: valid: gate %s, %zu checks in %zu phases, sha256 %s\n", a->manifest, m->id,
@@ -431,32 +480,28 @@ static const char s_gate1_usage[] =
 
 int mt5_cli_gate1(int argc, char **argv)
 {
-    s_args_t a = {.prog = "gate1", .format = MT5_REPORT_TEXT};
-    if (argc >= 2 && argv[1][0] == '-') {
-        int rc = s_parse(&a, argc, argv, s_gate1_usage, false);
-        return rc < 0                ? MT5_EXIT_PASS
-               : rc != MT5_EXIT_PASS ? rc
-                                     : s_usage_error(&a, "missing command");
-    }
-    if (argc < 2)
-        return s_usage_error(&a, "missing command (run, list or validate)");
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0 && strcmp(cmd, "validate") != 0)
-        return s_usage_error(&a, "unknown command '%s' (run, list or validate)", cmd);
-    int rc = s_parse(&a, argc - 1, argv + 1, s_gate1_usage, false);
+    s_args_t a = S_ARGS_INIT("gate1");
+    signal(SIGPIPE, SIG_IGN);
+    /* One pass over everything: getopt moves the command and the
+     * manifest behind the options, wherever they were written. */
+    int rc = s_parse(&a, argc, argv, s_gate1_usage, false);
     if (rc < 0)
         return MT5_EXIT_PASS;
     if (rc != MT5_EXIT_PASS)
         return rc;
-    int first = optind + 1; /* argv was shifted by one */
-    if (first >= argc)
+    if (optind >= argc)
+        return s_usage_error(&a, "missing command (run, list or validate)");
+    const char *cmd = argv[optind];
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0 && strcmp(cmd, "validate") != 0)
+        return s_usage_error(&a, "unknown command '%s' (run, list or validate)", cmd);
+    if (optind + 1 >= argc)
         return s_usage_error(&a, "%s: missing MANIFEST", cmd);
-    if (first + 1 < argc)
-        return s_usage_error(&a, "unexpected argument '%s'", argv[first + 1]);
-    a.manifest = argv[first];
+    if (optind + 2 < argc)
+        return s_usage_error(&a, "unexpected argument '%s'", argv[optind + 2]);
+    a.manifest = argv[optind + 1];
     if (strcmp(cmd, "run") == 0)
         return s_run(&a);
-    if (a.n_outputs || a.n_only || a.fail_fast || a.jobs || a.format != MT5_REPORT_TEXT)
+    if (a.n_outputs || a.n_only || a.fail_fast || a.jobs || a.quiet || a.format != MT5_REPORT_TEXT)
         return s_usage_error(&a, "%s takes only --root and --var", cmd);
     return strcmp(cmd, "list") == 0 ? s_list(&a) : s_validate(&a);
 }
@@ -485,7 +530,8 @@ static int s_run_named(s_args_t *a, const char *name)
 
 int mt5_cli_auditor(int argc, char **argv, const char *prog, const char *manifest)
 {
-    s_args_t a = {.prog = prog, .format = MT5_REPORT_TEXT};
+    s_args_t a = S_ARGS_INIT(prog);
+    signal(SIGPIPE, SIG_IGN);
     char usage[512];
     snprintf(usage, sizeof usage,
              "Usage: %s [OPTIONS]\n"
@@ -545,7 +591,8 @@ static int s_newest_task(char *out, size_t cap, const char *root)
 
 int mt5_cli_current_task(int argc, char **argv)
 {
-    s_args_t a = {.prog = "audit-current-task", .format = MT5_REPORT_TEXT};
+    s_args_t a = S_ARGS_INIT("audit-current-task");
+    signal(SIGPIPE, SIG_IGN);
     static const char usage[] =
         "Usage: audit-current-task [--task TASK] [OPTIONS]\n"
         "Gate 1 of the current task: the task is --task, else $MT5_TASK, else the\n"
@@ -562,7 +609,7 @@ int mt5_cli_current_task(int argc, char **argv)
     const char *from = a.task ? a.task : getenv("MT5_TASK");
     if (from && *from)
         snprintf(task, sizeof task, "%s", from);
-    else if (s_newest_task(task, sizeof task, a.root ? a.root : ".") != MT5_OK) {
+    else if (s_newest_task(task, sizeof task, a.root) != MT5_OK) {
         fprintf(stderr, "audit-current-task: %s; name one with --task or $MT5_TASK\n",
                 mt5_error_detail());
         return MT5_EXIT_USAGE;

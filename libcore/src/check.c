@@ -237,35 +237,60 @@ static bool s_inside(const char *p, const char *root, size_t rootlen)
            (p[rootlen] == '\0' || p[rootlen] == '/' || rootlen == 1);
 }
 
-/* Collapse ".", ".." and repeated slashes of an absolute path in place.
- * False when ".." would climb above "/". */
-static bool s_normalize(char *path)
+/*  Resolve the absolute `path`: its longest existing prefix through
+ *  realpath (symlinks followed), which must be inside `root`; the rest is
+ *  appended as written. The kernel will not walk through a component
+ *  that does not exist, so only the first missing one matters, and only
+ *  when it is a dangling symlink: creating the file (a handshake's log)
+ *  would create the link's target, so the target is resolved the same way,
+ *  through up to `hops` links. `rel` names the path in messages. */
+static int s_resolve_at(char **out, const char *path, const char *root, const char *rel, int hops)
 {
-    char *w = path;
-    for (const char *p = path; *p;) {
-        while (*p == '/')
-            p++;
-        const char *e = strchr(p, '/');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n == 0)
-            break;
-        if (n == 1 && p[0] == '.') {
-        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
-            if (w == path)
-                return false;
-            while (w > path && *--w != '/') {
-            }
-        } else {
-            *w++ = '/';
-            memmove(w, p, n);
-            w += n;
-        }
-        p += n;
+    char head[PATH_MAX], resolved[PATH_MAX];
+    size_t cut = strlen(path);
+    memcpy(head, path, cut + 1);
+    while (!realpath(head, resolved)) {
+        char *slash = strrchr(head, '/');
+        if (!slash || slash == head)
+            return mt5_error_set(MT5_EIO, "%s: cannot resolve", rel);
+        *slash = '\0';
+        cut = (size_t)(slash - head);
     }
-    if (w == path)
-        *w++ = '/';
-    *w = '\0';
-    return true;
+    if (!s_inside(resolved, root, strlen(root)))
+        return mt5_error_set(MT5_EINVAL, "%s: leaves the root", rel);
+    const char *rest = path + cut;
+    if (*rest) {
+        char first[PATH_MAX], target[PATH_MAX], next[PATH_MAX];
+        const char *end = strchr(rest + 1, '/');
+        size_t flen = end ? (size_t)(end - path) : strlen(path);
+        memcpy(first, path, flen);
+        first[flen] = '\0';
+        struct stat st;
+        if (lstat(first, &st) == 0 && S_ISLNK(st.st_mode)) {
+            if (hops == 0)
+                return mt5_error_set(MT5_EINVAL, "%s: too many symbolic links", rel);
+            ssize_t n = readlink(first, target, sizeof target - 1);
+            if (n <= 0)
+                return mt5_error_set(MT5_EIO, "%s: cannot read a link", rel);
+            target[n] = '\0';
+            int w = target[0] == '/'
+                        ? snprintf(next, sizeof next, "%s%s", target, path + flen)
+                        : snprintf(next, sizeof next, "%s/%s%s", resolved, target, path + flen);
+            if (w < 0 || (size_t)w >= sizeof next)
+                return mt5_error_set(MT5_ETOOLARGE, "%s: path too long", rel);
+            return s_resolve_at(out, next, root, rel, hops - 1);
+        }
+    }
+    size_t rlen = strlen(resolved), tail = strlen(rest);
+    if (rlen + tail + 1 > PATH_MAX)
+        return mt5_error_set(MT5_ETOOLARGE, "%s: path too long", rel);
+    char *s = malloc(rlen + tail + 1);
+    if (!s)
+        return mt5_error_set(MT5_ENOMEM, "out of memory");
+    memcpy(s, resolved, rlen);
+    memcpy(s + rlen, rest, tail + 1);
+    *out = s;
+    return MT5_OK;
 }
 
 /* Resolve the longest prefix of root/rel that exists (symlinks followed by
@@ -279,7 +304,6 @@ int mt5_check_resolve(char **out, const char *root, const char *rel)
     char rroot[PATH_MAX];
     if (!realpath(root, rroot))
         return mt5_error_set(MT5_EIO, "%s: %s", root, strerror(errno));
-    size_t rootlen = strlen(rroot);
 
     /* Lexical pass: ".." may never climb above the root. */
     int depth = 0;
@@ -300,56 +324,7 @@ int mt5_check_resolve(char **out, const char *root, const char *rel)
     int w = snprintf(joined, sizeof joined, "%s/%s", rroot, rel);
     if (w < 0 || (size_t)w >= sizeof joined)
         return mt5_error_set(MT5_ETOOLARGE, "%s: path too long", rel);
-
-    /* Resolve the longest existing prefix; what does not exist yet is
-     * appended as written (it cannot be a symlink). */
-    char head[PATH_MAX], resolved[PATH_MAX];
-    size_t cut = strlen(joined);
-    memcpy(head, joined, cut + 1);
-    while (!realpath(head, resolved)) {
-        char *slash = strrchr(head, '/');
-        if (!slash || slash == head)
-            return mt5_error_set(MT5_EIO, "%s: cannot resolve", rel);
-        *slash = '\0';
-        cut = (size_t)(slash - head);
-    }
-    size_t rlen = strlen(resolved);
-    if (!s_inside(resolved, rroot, rootlen))
-        return mt5_error_set(MT5_EINVAL, "%s: leaves the root", rel);
-    const char *rest = joined + cut;
-    /* The first missing component may be a dangling symlink: writing
-     * through it (a handshake's log) would create its target, so the
-     * target must stay inside the root too. Its own target cannot be
-     * resolved further, so it is judged lexically, and refused when it
-     * is itself a path through another link that does not exist. */
-    if (*rest) {
-        char first[PATH_MAX], target[PATH_MAX], norm[PATH_MAX];
-        const char *end = strchr(rest + 1, '/');
-        size_t flen = end ? (size_t)(end - joined) : strlen(joined);
-        memcpy(first, joined, flen);
-        first[flen] = '\0';
-        struct stat st;
-        if (lstat(first, &st) == 0 && S_ISLNK(st.st_mode)) {
-            ssize_t n = readlink(first, target, sizeof target - 1);
-            if (n <= 0)
-                return mt5_error_set(MT5_EIO, "%s: cannot read a link", rel);
-            target[n] = '\0';
-            int w2 = target[0] == '/' ? snprintf(norm, sizeof norm, "%s", target)
-                                      : snprintf(norm, sizeof norm, "%s/%s", resolved, target);
-            if (w2 < 0 || (size_t)w2 >= sizeof norm || !s_normalize(norm) ||
-                !s_inside(norm, rroot, rootlen))
-                return mt5_error_set(MT5_EINVAL, "%s: leaves the root", rel);
-        }
-    }
-    if (rlen + strlen(rest) + 1 > sizeof resolved)
-        return mt5_error_set(MT5_ETOOLARGE, "%s: path too long", rel);
-    char *s = malloc(rlen + strlen(rest) + 1);
-    if (!s)
-        return mt5_error_set(MT5_ENOMEM, "out of memory");
-    memcpy(s, resolved, rlen);
-    memcpy(s + rlen, rest, strlen(rest) + 1);
-    *out = s;
-    return MT5_OK;
+    return s_resolve_at(out, joined, rroot, rel, 40);
 }
 
 int check_verdict(mt5_check_result_t *out, mt5_status status, const char *fmt, ...)
@@ -408,10 +383,9 @@ int check_open(mt5_check_result_t *out, int *fd, mt5_file_info_t *info, const ch
     int rc = mt5_file_open_regular(fd, info, abs);
     if (rc == MT5_OK)
         return MT5_OK;
-    struct stat st;
     if (rc == MT5_EINVAL)
         check_verdict(out, MT5_STATUS_FAIL, "%s is not a regular file", rel);
-    else if (stat(abs, &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+    else if (rc == MT5_ENOTFOUND)
         check_verdict(out, MT5_STATUS_FAIL, "%s does not exist", rel);
     else
         check_verdict(out, MT5_STATUS_ERROR, "%s cannot be opened: %s", rel, mt5_error_detail());

@@ -9,7 +9,6 @@
  */
 #include <float.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "check_impl.h"
@@ -20,55 +19,11 @@
 
 #define S_NUMBER_MAX 64 /* longer captured text is no number */
 
-/* One match found by the capture. */
-typedef struct {
-    const char *label;                /* "stdout" or "stderr" */
-    const mt5_spawn_stream_t *stream; /* the stream searched */
-    size_t mstart;                    /* the whole match */
-    size_t gstart, gend;              /* the number: the first group, else the whole match */
-} s_hit;
-
-/* Step past an empty match without landing inside a UTF-8 sequence. */
-static size_t s_next(const char *data, size_t len, size_t at)
+/* The captured text as a number: plain decimal, an optional '-', no '+'.
+ * text (cap bytes) gets the text, cut when too long, for the message. */
+static bool s_number(double *out, char *text, size_t cap, const mt5_spawn_hit_t *hit)
 {
-    at++;
-    while (at < len && ((unsigned char)data[at] & 0xC0) == 0x80)
-        at++;
-    return at;
-}
-
-/* Search one stream; with last, keep going and remember the last match.
- * MT5_OK (found or not, *found says), or the regex error. */
-static int s_search(s_hit *hit, bool *found, const mt5_regex_t *re, const char *label,
-                    const mt5_spawn_stream_t *stream, bool last)
-{
-    const char *data = stream->data ? stream->data : "";
-    size_t len = stream->len, pos = 0;
-    while (pos <= len) {
-        size_t ms, me, gs, ge;
-        int rc = mt5_regex_find(re, data, len, pos, &ms, &me, &gs, &ge);
-        if (rc == MT5_ENOTFOUND)
-            return MT5_OK;
-        if (rc != MT5_OK)
-            return rc;
-        *hit = (s_hit){label, stream, ms, gs, ge};
-        *found = true;
-        if (!last)
-            return MT5_OK;
-        pos = me > ms ? me : s_next(data, len, me);
-    }
-    return MT5_OK;
-}
-
-/* The captured text as a number: plain decimal, an optional '-', no '+'. */
-static bool s_number(double *out, char *text, size_t cap, const s_hit *hit)
-{
-    size_t n = hit->gend - hit->gstart;
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(text, hit->stream->data + hit->gstart, n);
-    text[n] = '\0';
-    if (hit->gend - hit->gstart >= cap || text[0] == '+')
+    if (!check_spawn_hit_text(text, cap, hit) || text[0] == '+')
         return false;
     return mt5_num_double(out, text, -DBL_MAX, DBL_MAX) == MT5_OK;
 }
@@ -94,14 +49,15 @@ int mt5_check_command_run(mt5_check_result_t *out, const mt5_check_t *check,
                       mt5_error_detail());
         goto done;
     }
-    mt5_spawn_options opts = {
+    const mt5_spawn_options opts = {
         .argv = (const char *const *)c->argv.items,
         .argc = c->argv.count,
         .shell = c->shell,
+        .cwd = c->cwd,
         .env = (const char *const *)c->env.items,
         .envc = c->env.count,
     };
-    if (!check_spawn(out, &res, check, ctx, &opts, c->cwd))
+    if (!check_spawn(out, &res, check, ctx, &opts))
         goto done;
 
     if (c->expect_exit >= 0 && res.exit_code != c->expect_exit) {
@@ -119,31 +75,24 @@ int mt5_check_command_run(mt5_check_result_t *out, const mt5_check_t *check,
         goto done;
     }
 
-    /* both = stdout, then stderr: the first match is stdout's first if it
-     * has one, the last is stderr's last if it has one. */
-    s_hit hit;
-    bool found = false;
-    int rc = MT5_OK;
+    mt5_spawn_hit_t hit;
     const char *where = c->stream == MT5_STREAM_STDOUT   ? "stdout"
                         : c->stream == MT5_STREAM_STDERR ? "stderr"
                                                          : "the output";
-    if (c->stream != MT5_STREAM_STDERR)
-        rc = s_search(&hit, &found, re, "stdout", &res.out, c->capture_last);
-    if (rc == MT5_OK && c->stream != MT5_STREAM_STDOUT && (c->capture_last || !found))
-        rc = s_search(&hit, &found, re, "stderr", &res.err, c->capture_last);
+    int rc = check_spawn_search(&hit, re, &res, c->stream, c->capture_last);
+    if (rc == MT5_ENOTFOUND) {
+        check_verdict(out, MT5_STATUS_FAIL, "no number matched /%s/ in %s", c->capture, where);
+        check_spawn_tail(out, &res, c->stream);
+        goto done;
+    }
     if (rc != MT5_OK) {
         check_verdict(out, MT5_STATUS_ERROR, "capture /%s/: %s", c->capture, mt5_error_detail());
         check_spawn_tail(out, &res, c->stream);
         goto done;
     }
-    if (!found) {
-        check_verdict(out, MT5_STATUS_FAIL, "no number matched /%s/ in %s", c->capture, where);
-        check_spawn_tail(out, &res, c->stream);
-        goto done;
-    }
     char text[S_NUMBER_MAX];
     double value = 0;
-    check_spawn_line(out, hit.label, hit.stream->data, hit.stream->len, hit.mstart);
+    check_spawn_line(out, &hit);
     if (hit.stream->truncated) {
         char note[96];
         int n = snprintf(note, sizeof note, "\n(%s: %llu bytes, the middle dropped)", hit.label,

@@ -19,13 +19,11 @@
  *  mt5/regex.h).
  */
 #define _GNU_SOURCE /* memrchr, strndup */
-#include <errno.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check_impl.h"
@@ -59,6 +57,7 @@ typedef struct {
     char *buf;    /* S_BUF bytes */
     size_t files; /* regular files searched */
     bool decided; /* a verdict is already in out */
+    int skipped;  /* why the last candidate was passed over: MT5_ENOTFOUND or MT5_EINVAL */
 } s_run_t;
 
 static const char *s_plural(uint64_t n, const char *one, const char *many)
@@ -210,12 +209,11 @@ static int s_candidate(s_run_t *r, const char *abs, const char *rel)
 {
     int fd = -1;
     int rc = mt5_file_open_regular(&fd, NULL, abs);
-    if (rc == MT5_EINVAL)
-        return MT5_OK; /* a directory, a FIFO: not a file to search */
+    if (rc == MT5_EINVAL || rc == MT5_ENOTFOUND) {
+        r->skipped = rc; /* a directory, a FIFO, or gone: not a file to search */
+        return MT5_OK;
+    }
     if (rc != MT5_OK) {
-        struct stat st;
-        if (stat(abs, &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
-            return MT5_OK;
         check_verdict(r->out, MT5_STATUS_ERROR, "%s cannot be opened: %s", rel, mt5_error_detail());
         r->decided = true;
         return rc;
@@ -237,23 +235,14 @@ static bool s_is_glob(const char *s)
 static int s_glob(s_run_t *r, const char *rel)
 {
     const char *root = r->ctx->root;
-    /* The directories before the first wildcard must stay in the root. */
-    const char *meta = strpbrk(rel, "*?[");
-    size_t dirlen = 0;
-    for (const char *q = rel; q < meta; q++)
-        if (*q == '/')
-            dirlen = (size_t)(q - rel);
-    if (dirlen > 0) {
-        char *dir = strndup(rel, dirlen), *abs = NULL;
-        int rc = dir ? mt5_check_resolve(&abs, root, dir) : MT5_ENOMEM;
-        free(dir);
-        free(abs);
-        if (rc != MT5_OK) {
-            check_verdict(r->out, MT5_STATUS_ERROR, "%s", mt5_error_detail());
-            r->decided = true;
-            return rc;
-        }
-    }
+    /* The directories before the first wildcard must stay in the root: a
+     * wildcard matches no file literally, so resolving the whole pattern
+     * judges exactly its existing prefix. */
+    char *prefix = NULL;
+    int prc = s_resolve(r, &prefix, rel);
+    free(prefix);
+    if (prc != MT5_OK)
+        return prc;
     /* glob(3) sees the root too: its wildcard characters are escaped. */
     size_t rlen = strlen(root), cap = 2 * rlen + strlen(rel) + 2, w = 0;
     char *pattern = malloc(cap);
@@ -426,11 +415,8 @@ int mt5_check_contains_run(mt5_check_result_t *out, const mt5_check_t *check,
     else if (s_resolve(&r, &abs, c->path) == MT5_OK && s_candidate(&r, abs, c->path) == MT5_OK &&
              r.files == 0 && c->min_files > 0) {
         /* One named file that could not be searched: say why. */
-        struct stat st;
-        if (stat(abs, &st) != 0)
-            check_verdict(out, MT5_STATUS_FAIL, "%s does not exist", c->path);
-        else
-            check_verdict(out, MT5_STATUS_FAIL, "%s is not a regular file", c->path);
+        check_verdict(out, MT5_STATUS_FAIL, "%s %s", c->path,
+                      r.skipped == MT5_ENOTFOUND ? "does not exist" : "is not a regular file");
         r.decided = true;
     }
     if (!r.decided)

@@ -80,12 +80,14 @@ static void s_duration(char *buf, size_t cap, int64_t ms)
 /* ---- RESULT mode ------------------------------------------------------- */
 
 static int s_result(mt5_check_result_t *out, const mt5_check_t *check, const mt5_check_ctx_t *ctx,
-                    const char *abs, uint64_t since)
+                    int fd, uint64_t size, uint64_t since)
 {
     const mt5_check_log_t *l = &check->u.log;
     mt5_vlog_entry_t e;
-    int rc = mt5_vlog_last_result(&e, abs, since);
-    if (check_expired(ctx))
+    /* The descriptor check_open vetted, read backwards under the deadline:
+     * a log with no RESULT line is read to its start. */
+    int rc = mt5_vlog_last_result_fd(&e, fd, size, since, ctx->deadline_us, l->path);
+    if (rc == MT5_ETIMEOUT)
         return check_timeout(out, check);
     if (rc == MT5_ENOTFOUND)
         return check_verdict(out, MT5_STATUS_FAIL, "no RESULT line in %s%s", l->path,
@@ -288,7 +290,7 @@ int mt5_check_log_run(mt5_check_result_t *out, const mt5_check_t *check, const m
     if (l->mode == MT5_LOG_TOKEN)
         s_token(out, check, ctx, fd, since);
     else
-        s_result(out, check, ctx, abs, since);
+        s_result(out, check, ctx, fd, info.size, since);
 done:
     if (fd >= 0)
         close(fd);

@@ -14,10 +14,10 @@
  *  "Architecture". Required headings may be at any level; `level` only
  *  restricts what min_sections counts.
  *
- *  Documents are small, so the file is read whole, up to S_MAX bytes
- *  (larger is an error, not a reason to use unbounded memory).
+ *  Documents are small, so the file is read whole (mt5_file_read_all, in
+ *  blocks with the deadline checked between), up to S_MAX bytes: larger
+ *  is an error, not a reason to use unbounded memory.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,52 +29,7 @@
 #include "mt5/error.h"
 #include "mt5/file.h"
 
-#define S_MAX (16 * 1024 * 1024) /* largest document read */
-#define S_BLOCK (1024 * 1024)    /* bytes per read(2), with a deadline check between */
-
-/* Read all of fd (at most S_MAX bytes). MT5_OK with *buf (caller frees)
- * and *len; MT5_ETOOLARGE, MT5_ETIMEOUT, MT5_EIO, MT5_ENOMEM. */
-static int s_slurp(char **buf, size_t *len, int fd, const mt5_check_ctx_t *ctx)
-{
-    size_t cap = 64 * 1024, used = 0;
-    char *b = malloc(cap);
-    if (!b)
-        return mt5_error_set(MT5_ENOMEM, "out of memory");
-    int rc = MT5_OK;
-    for (;;) {
-        if (used == cap) {
-            if (cap > S_MAX) {
-                rc = MT5_ETOOLARGE;
-                goto done;
-            }
-            size_t ncap = cap * 2 > (size_t)S_MAX + 1 ? (size_t)S_MAX + 1 : cap * 2;
-            char *nb = realloc(b, ncap);
-            if (!nb) {
-                rc = mt5_error_set(MT5_ENOMEM, "out of memory");
-                goto done;
-            }
-            b = nb;
-            cap = ncap;
-        }
-        size_t want = cap - used < S_BLOCK ? cap - used : S_BLOCK;
-        ssize_t n = check_read(fd, b + used, want, ctx, &rc);
-        if (n < 0)
-            goto done;
-        if (n == 0)
-            break;
-        used += (size_t)n;
-    }
-    if (used > S_MAX)
-        rc = MT5_ETOOLARGE;
-done:
-    if (rc != MT5_OK) {
-        free(b);
-        return rc;
-    }
-    *buf = b;
-    *len = used;
-    return MT5_OK;
-}
+#define S_MAX (16u * 1024u * 1024u) /* largest document read */
 
 static bool s_blank(char c)
 {
@@ -309,15 +264,14 @@ int mt5_check_sections_run(mt5_check_result_t *out, const mt5_check_t *check,
     int fd = -1;
     if (mt5_check_resolve(&abs, ctx->root, c->path) != MT5_OK)
         return check_verdict(out, MT5_STATUS_ERROR, "%s", mt5_error_detail());
-    mt5_file_info_t info;
-    if (check_open(out, &fd, &info, abs, c->path) != MT5_OK)
+    if (check_open(out, &fd, NULL, abs, c->path) != MT5_OK)
         goto done;
     size_t len = 0;
-    int rc = info.size > S_MAX ? MT5_ETOOLARGE : s_slurp(&doc, &len, fd, ctx);
+    int rc = mt5_file_read_all(&doc, &len, fd, S_MAX, ctx->deadline_us);
     if (rc == MT5_ETIMEOUT)
         check_timeout(out, check);
     else if (rc == MT5_ETOOLARGE)
-        check_verdict(out, MT5_STATUS_ERROR, "%s is too large (more than %d MiB)", c->path,
+        check_verdict(out, MT5_STATUS_ERROR, "%s is too large (more than %u MiB)", c->path,
                       S_MAX >> 20);
     else if (rc != MT5_OK)
         check_verdict(out, MT5_STATUS_ERROR, "%s cannot be read: %s", c->path, mt5_error_detail());

@@ -17,6 +17,10 @@
  *  Whether argv[0] can be executed is checked before spawning, the way
  *  exec would answer, so "not found" does not depend on the spawn
  *  reporting exec errors (under valgrind it does not: the child exits 127).
+ *
+ *  The check side at the end is what the command and version kinds share:
+ *  running for a check (cwd inside the root, secrets redacted from the raw
+ *  output), searching the output, and turning it into evidence.
  */
 #define _GNU_SOURCE /* pipe2, posix_spawn_file_actions_add{chdir,closefrom}_np, memrchr */
 #include <errno.h>
@@ -36,6 +40,7 @@
 #include "mt5/clock.h"
 #include "mt5/error.h"
 #include "check_spawn.h"
+#include "mt5/regex.h"
 
 extern char **environ;
 
@@ -485,7 +490,6 @@ int mt5_spawn_run(mt5_spawn_result_t *out, const mt5_spawn_options *o)
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     bool fa_ok = false, attr_ok = false;
-    int64_t start = mt5_clock_mono_us();
 
     envp = s_envp(o->env, o->envc);
     argv = calloc(o->argc + 3, sizeof *argv);
@@ -560,7 +564,6 @@ int mt5_spawn_run(mt5_spawn_result_t *out, const mt5_spawn_options *o)
         rc = s_stream_finish(&res.err, &se);
 
 done:
-    res.elapsed_us = mt5_clock_mono_us() - start;
     s_stream_free(&so);
     s_stream_free(&se);
     s_close(&pout[0]);
@@ -591,8 +594,20 @@ void mt5_spawn_free(mt5_spawn_result_t *result)
 
 /* ---- the check side -------------------------------------------------------- */
 
+/* Redact secrets from one captured stream, in place. The bytes freed at
+ * its end are zeroed: they held output (perhaps part of a secret), and
+ * PCRE2's JIT reads the padding past the end (see s_stream_finish). */
+static void s_redact(mt5_spawn_stream_t *s, const mt5_strv_t *secrets)
+{
+    if (!s->data || !secrets)
+        return;
+    size_t len = mt5_redact_bytes(s->data, s->len, secrets);
+    memset(s->data + len, 0, s->len - len);
+    s->len = len;
+}
+
 bool check_spawn(mt5_check_result_t *out, mt5_spawn_result_t *res, const mt5_check_t *check,
-                 const mt5_check_ctx_t *ctx, mt5_spawn_options *options, const char *cwd)
+                 const mt5_check_ctx_t *ctx, const mt5_spawn_options *options)
 {
     memset(res, 0, sizeof *res);
     char what[128];
@@ -600,8 +615,9 @@ bool check_spawn(mt5_check_result_t *out, mt5_spawn_result_t *res, const mt5_che
         snprintf(what, sizeof what, "/bin/sh");
     else
         mt5_spawn_display(what, sizeof what, options->argv, options->argc ? 1 : 0);
+    const char *cwd = options->cwd ? options->cwd : ".";
     char *dir = NULL;
-    if (mt5_check_resolve(&dir, ctx->root, cwd ? cwd : ".") != MT5_OK) {
+    if (mt5_check_resolve(&dir, ctx->root, cwd) != MT5_OK) {
         check_verdict(out, MT5_STATUS_ERROR, "cannot run '%s': %s", what, mt5_error_detail());
         return false;
     }
@@ -612,20 +628,23 @@ bool check_spawn(mt5_check_result_t *out, mt5_spawn_result_t *res, const mt5_che
     else if (!S_ISDIR(st.st_mode))
         bad = "is not a directory";
     if (bad) {
-        check_verdict(out, MT5_STATUS_ERROR, "cannot run '%s': cwd '%s' %s", what, cwd ? cwd : ".",
-                      bad);
+        check_verdict(out, MT5_STATUS_ERROR, "cannot run '%s': cwd '%s' %s", what, cwd, bad);
         free(dir);
         return false;
     }
-    options->cwd = dir;
-    options->deadline_us = ctx->deadline_us;
-    int rc = mt5_spawn_run(res, options);
-    options->cwd = NULL;
+    mt5_spawn_options run = *options;
+    run.cwd = dir;
+    run.deadline_us = ctx->deadline_us;
+    int rc = mt5_spawn_run(res, &run);
     free(dir);
     if (rc != MT5_OK) {
         check_verdict(out, MT5_STATUS_ERROR, "cannot run '%s': %s", what, mt5_error_detail());
         return false;
     }
+    /* Now, while the bytes are raw: once escaped (a '\r' becomes "\x0d")
+     * or cut to fit the evidence, a secret can no longer be found. */
+    s_redact(&res->out, ctx->secrets);
+    s_redact(&res->err, ctx->secrets);
     if (res->exec_errno) {
         char buf[128];
         /* GNU strerror_r (this file has _GNU_SOURCE): the message may not be in buf. */
@@ -650,6 +669,50 @@ bool check_spawn(mt5_check_result_t *out, mt5_spawn_result_t *res, const mt5_che
         return false;
     }
     return true;
+}
+
+/* The first (or last) match in one stream, as a hit labelled `label`. */
+static int s_search_one(mt5_spawn_hit_t *hit, const mt5_regex_t *re, const char *label,
+                        const mt5_spawn_stream_t *s, bool last)
+{
+    const char *data = s->data ? s->data : "";
+    size_t ms = 0, gs = 0, ge = 0;
+    int rc = last ? mt5_regex_find_last(re, data, s->len, &ms, NULL, &gs, &ge)
+                  : mt5_regex_find(re, data, s->len, 0, &ms, NULL, &gs, &ge);
+    if (rc == MT5_OK)
+        *hit = (mt5_spawn_hit_t){label, s, ms, gs, ge};
+    return rc;
+}
+
+int check_spawn_search(mt5_spawn_hit_t *hit, const mt5_regex_t *re, const mt5_spawn_result_t *res,
+                       mt5_stream which, bool last)
+{
+    const mt5_spawn_stream_t *streams[2] = {&res->out, &res->err};
+    const char *labels[2] = {"stdout", "stderr"};
+    bool used[2] = {which != MT5_STREAM_STDERR, which != MT5_STREAM_STDOUT};
+    /* stdout comes before stderr: the first match is stdout's when it has
+     * one, the last is stderr's when it has one. */
+    for (int k = 0; k < 2; k++) {
+        int i = last ? 1 - k : k;
+        if (!used[i])
+            continue;
+        int rc = s_search_one(hit, re, labels[i], streams[i], last);
+        if (rc != MT5_ENOTFOUND)
+            return rc;
+    }
+    return MT5_ENOTFOUND;
+}
+
+bool check_spawn_hit_text(char *dst, size_t cap, const mt5_spawn_hit_t *hit)
+{
+    size_t n = hit->gend > hit->gstart ? hit->gend - hit->gstart : 0;
+    bool whole = n < cap;
+    if (!whole)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, hit->stream->data + hit->gstart, n);
+    dst[n] = '\0';
+    return whole;
 }
 
 #define S_TAIL_LINES 10
@@ -727,9 +790,10 @@ void check_spawn_tail(mt5_check_result_t *out, const mt5_spawn_result_t *res, mt
     }
 }
 
-void check_spawn_line(mt5_check_result_t *out, const char *label, const char *data, size_t len,
-                      size_t at)
+void check_spawn_line(mt5_check_result_t *out, const mt5_spawn_hit_t *hit)
 {
+    const char *data = hit->stream->data;
+    size_t len = hit->stream->len, at = hit->mstart;
     size_t b = at, e = at;
     while (b > 0 && data[b - 1] != '\n')
         b--;
@@ -740,6 +804,6 @@ void check_spawn_line(mt5_check_result_t *out, const char *label, const char *da
     /* A very long line: show the part around the match. */
     if (at > b + 512)
         b = s_utf8_forward(data, at - 256, len);
-    check_evidence(out, "%s: ", label);
+    check_evidence(out, "%s: ", hit->label);
     check_evidence_bytes(out, data + b, e - b);
 }

@@ -5,7 +5,10 @@
  *  and may run on several threads at once, so the child gets an explicit
  *  environment (no setenv), its own process group (a timeout kills the
  *  whole tree it started), stdin from /dev/null, and pipes for stdout and
- *  stderr that are read until the child is gone. Internal to libcore.
+ *  stderr that are read until the child is gone. Below that, what the two
+ *  kinds share: running for a check, with secrets redacted from the raw
+ *  output, searching that output, and evidence from it. Internal to
+ *  libcore.
  */
 #ifndef MT5_CHECK_SPAWN_H
 #define MT5_CHECK_SPAWN_H
@@ -15,6 +18,7 @@
 #include <stdint.h>
 
 #include "check_impl.h"
+#include "mt5/regex.h"
 
 /* Bytes of each stream kept: the first half and the last half of what the
  * child wrote, so a score printed at the very end of a long report is still
@@ -42,12 +46,11 @@ typedef struct {
 } mt5_spawn_stream_t;
 
 typedef struct {
-    int exec_errno;     /* non-zero: the program could not be started (nothing else is set) */
-    bool timed_out;     /* the deadline passed and the child was stopped */
-    bool exited;        /* exited normally with exit_code */
-    int exit_code;      /* when exited */
-    int signal;         /* when killed by a signal (not timed_out) */
-    int64_t elapsed_us; /* from start to reaped */
+    int exec_errno; /* non-zero: the program could not be started (nothing else is set) */
+    bool timed_out; /* the deadline passed and the child was stopped */
+    bool exited;    /* exited normally with exit_code */
+    int exit_code;  /* when exited */
+    int signal;     /* when killed by a signal (not timed_out) */
     mt5_spawn_stream_t out;
     mt5_spawn_stream_t err;
 } mt5_spawn_result_t;
@@ -72,21 +75,46 @@ char *mt5_spawn_display(char *dst, size_t cap, const char *const *argv, size_t a
 
 /* ---- what the command and version kinds share ---------------------------- */
 
-/*  Run options->argv for `check`: in `cwd` (relative to ctx->root; NULL =
- *  the root), stopped at ctx->deadline_us. Returns true when the child
- *  exited and *res (free with mt5_spawn_free) is for the kind to judge;
- *  false when *out already holds the verdict: ERROR "cannot run 'x': ..."
- *  (not found, bad cwd, bad env), ERROR timed out, FAIL "killed by signal
- *  N", with the output's tail as evidence. */
+/*  Run the child *options describes for `check`, the way mt5_spawn_run
+ *  does, except that options->cwd is relative to ctx->root (NULL = the
+ *  root) and must resolve inside it, and options->deadline_us is ignored:
+ *  the child is stopped at ctx->deadline_us. *options is only read.
+ *  ctx->secrets (may be NULL) are redacted from the captured stdout and
+ *  stderr as soon as they are captured, before anything searches, cuts or
+ *  escapes them. Returns true when the child exited and *res (free with
+ *  mt5_spawn_free) is for the kind to judge; false when *out already holds
+ *  the verdict: ERROR "cannot run 'x': ..." (not found, bad cwd, bad env),
+ *  ERROR timed out, FAIL "killed by signal N", with the output's tail as
+ *  evidence. *res is zeroed first and always safe to free. */
 bool check_spawn(mt5_check_result_t *out, mt5_spawn_result_t *res, const mt5_check_t *check,
-                 const mt5_check_ctx_t *ctx, mt5_spawn_options *options, const char *cwd);
+                 const mt5_check_ctx_t *ctx, const mt5_spawn_options *options);
+
+/* A match in a child's output. Borrows the stream it points into. */
+typedef struct {
+    const char *label;                /* "stdout" or "stderr" */
+    const mt5_spawn_stream_t *stream; /* the stream the match is in */
+    size_t mstart;                    /* where the whole match starts */
+    size_t gstart, gend;              /* the first group that took part, else the whole match */
+} mt5_spawn_hit_t;
+
+/*  Search the streams `which` selects for re. The first match is stdout's
+ *  first, else stderr's first; with last, the last match is stderr's last
+ *  (mt5_regex_find_last), else stdout's last. MT5_OK and *hit,
+ *  MT5_ENOTFOUND when neither stream has a match, or the regex's error
+ *  (MT5_ETOOLARGE...) with detail. */
+int check_spawn_search(mt5_spawn_hit_t *hit, const mt5_regex_t *re, const mt5_spawn_result_t *res,
+                       mt5_stream which, bool last);
+
+/* The hit's group text into dst (cap >= 1 bytes), NUL-terminated and cut
+ * to cap-1 bytes. Returns false when it had to be cut. */
+bool check_spawn_hit_text(char *dst, size_t cap, const mt5_spawn_hit_t *hit);
 
 /* Evidence: the last lines of the chosen stream(s), each under a header
  * that says when it was cut; "(no output)" when there was none. */
 void check_spawn_tail(mt5_check_result_t *out, const mt5_spawn_result_t *res, mt5_stream which);
 
-/* Evidence: "<label>: " and the line of data[0..len) holding offset at. */
-void check_spawn_line(mt5_check_result_t *out, const char *label, const char *data, size_t len,
-                      size_t at);
+/* Evidence: "<label>: " and the line of the hit's stream holding the
+ * start of its match (around the match when the line is long). */
+void check_spawn_line(mt5_check_result_t *out, const mt5_spawn_hit_t *hit);
 
 #endif

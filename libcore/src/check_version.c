@@ -8,8 +8,6 @@
  *  stdout, then stderr: "Python 3.11.2" gives 3.11.2. Versions compare as
  *  versions (mt5_version_compare), never as strings or floats.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "check_impl.h"
@@ -19,18 +17,6 @@
 
 #define S_DEFAULT_CAPTURE "[0-9]+(?:\\.[0-9]+)*"
 #define S_VERSION_MAX 64 /* longer captured text is no version */
-
-/* The first match in one stream: MT5_OK with *found, or the regex error. */
-static int s_find(bool *found, size_t *ms, size_t *gs, size_t *ge, const mt5_regex_t *re,
-                  const mt5_spawn_stream_t *s)
-{
-    int rc = mt5_regex_find(re, s->data ? s->data : "", s->len, 0, ms, NULL, gs, ge);
-    if (rc == MT5_ENOTFOUND)
-        return MT5_OK;
-    if (rc == MT5_OK)
-        *found = true;
-    return rc;
-}
 
 int mt5_check_version_run(mt5_check_result_t *out, const mt5_check_t *check,
                           const mt5_check_ctx_t *ctx)
@@ -67,8 +53,8 @@ int mt5_check_version_run(mt5_check_result_t *out, const mt5_check_t *check,
     }
     char cmd[128];
     mt5_spawn_display(cmd, sizeof cmd, argv, argc);
-    mt5_spawn_options opts = {.argv = argv, .argc = argc};
-    if (!check_spawn(out, &res, check, ctx, &opts, NULL))
+    const mt5_spawn_options opts = {.argv = argv, .argc = argc};
+    if (!check_spawn(out, &res, check, ctx, &opts))
         goto done;
     if (res.exit_code != 0) {
         check_verdict(out, MT5_STATUS_FAIL, "'%s' failed with exit code %d", cmd, res.exit_code);
@@ -76,30 +62,21 @@ int mt5_check_version_run(mt5_check_result_t *out, const mt5_check_t *check,
         goto done;
     }
 
-    bool found = false;
-    size_t ms = 0, gs = 0, ge = 0;
-    const mt5_spawn_stream_t *in = &res.out;
-    int rc = s_find(&found, &ms, &gs, &ge, re, in);
-    if (rc == MT5_OK && !found) {
-        in = &res.err;
-        rc = s_find(&found, &ms, &gs, &ge, re, in);
+    mt5_spawn_hit_t hit;
+    int rc = check_spawn_search(&hit, re, &res, MT5_STREAM_BOTH, false);
+    if (rc == MT5_ENOTFOUND) {
+        check_verdict(out, MT5_STATUS_FAIL, "no version in the output of '%s'", cmd);
+        check_spawn_tail(out, &res, MT5_STREAM_BOTH);
+        goto done;
     }
     if (rc != MT5_OK) {
         check_verdict(out, MT5_STATUS_ERROR, "capture /%s/: %s", pattern, mt5_error_detail());
         check_spawn_tail(out, &res, MT5_STREAM_BOTH);
         goto done;
     }
-    if (!found) {
-        check_verdict(out, MT5_STATUS_FAIL, "no version in the output of '%s'", cmd);
-        check_spawn_tail(out, &res, MT5_STREAM_BOTH);
-        goto done;
-    }
-    check_spawn_line(out, in == &res.out ? "stdout" : "stderr", in->data, in->len, ms);
+    check_spawn_line(out, &hit);
     char found_text[S_VERSION_MAX];
-    size_t n = ge - gs < sizeof found_text ? ge - gs : sizeof found_text - 1;
-    memcpy(found_text, in->data + gs, n);
-    found_text[n] = '\0';
-    if (ge - gs >= sizeof found_text ||
+    if (!check_spawn_hit_text(found_text, sizeof found_text, &hit) ||
         mt5_version_compare(&order, found_text, v->want) != MT5_OK) {
         check_verdict(out, MT5_STATUS_FAIL, "no version in the output of '%s' ('%s' is not one)",
                       cmd, found_text);

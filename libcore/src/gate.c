@@ -50,9 +50,26 @@ typedef struct {
     size_t n_offsets;
 } s_runner_t;
 
+size_t mt5_gate_count(size_t counts[MT5_STATUS_COUNT], const mt5_gate_run_t *run, const char *phase)
+{
+    memset(counts, 0, MT5_STATUS_COUNT * sizeof counts[0]);
+    size_t total = 0;
+    for (size_t i = 0; run && i < run->n_results; i++) {
+        const mt5_gate_check_result_t *r = &run->results[i];
+        if (!r->selected || !r->check ||
+            (phase && strcmp(r->check->phase ? r->check->phase : "", phase) != 0))
+            continue;
+        counts[(unsigned)r->status < MT5_STATUS_COUNT ? r->status : MT5_STATUS_ERROR]++;
+        total++;
+    }
+    return total;
+}
+
 bool mt5_gate_passed(const mt5_gate_run_t *run)
 {
-    return run && run->counts[MT5_STATUS_FAIL] == 0 && run->counts[MT5_STATUS_ERROR] == 0;
+    size_t counts[MT5_STATUS_COUNT];
+    mt5_gate_count(counts, run, NULL);
+    return run && counts[MT5_STATUS_FAIL] == 0 && counts[MT5_STATUS_ERROR] == 0;
 }
 
 static uint64_t s_log_offset(void *arg, const char *abs_path)
@@ -227,6 +244,8 @@ static void *s_worker(void *arg)
         }
         mt5_gate_check_result_t *res = &r->run->results[i];
         if (!s_should_run(r, (size_t)i)) {
+            /* A skip reason is manifest text, and manifests expand variables. */
+            mt5_redact(res->message, &r->run->manifest->secrets);
             r->state[i] = S_DONE;
             r->done++;
             pthread_cond_broadcast(&r->changed);
@@ -372,7 +391,9 @@ int mt5_gate_run(mt5_gate_run_t **out, const mt5_manifest_t *manifest,
     if (!out || !manifest || !options || options->version != MT5_GATE_OPTIONS_VERSION ||
         !options->root)
         return mt5_error_set(MT5_EINVAL, "gate run: missing manifest, root or options");
-    int jobs = options->jobs < 1 ? 1 : options->jobs > 64 ? 64 : options->jobs;
+    if (options->jobs < 1 || options->jobs > 64)
+        return mt5_error_set(MT5_EINVAL, "gate run: jobs must be 1 to 64, not %d", options->jobs);
+    int jobs = options->jobs;
     int rc = MT5_OK;
     s_runner_t r = {.options = options};
     pthread_t threads[64];
@@ -419,10 +440,6 @@ int mt5_gate_run(mt5_gate_run_t **out, const mt5_manifest_t *manifest,
     pthread_cond_destroy(&r.changed);
     pthread_mutex_destroy(&r.lock);
     run->finished_ms = mt5_clock_wall_ms();
-
-    for (size_t i = 0; i < run->n_results; i++)
-        if (run->results[i].selected)
-            run->counts[run->results[i].status]++;
 
 done:
     s_runner_free(&r);

@@ -7,7 +7,11 @@
  *  checks are turned into mt5_check_t values. A check's phase and its
  *  needs can only be judged on the merged manifest, so they are checked
  *  once the top file is done; every YAML tree is kept until then so that
- *  each problem can still point at its node.
+ *  each problem can still point at its node. Last, the secrets are sorted
+ *  longest first and redacted from the texts a report prints.
+ *
+ *  Paths are judged by mt5_check_resolve, the very function the checks
+ *  run with, so load time and run time cannot disagree about the root.
  *
  *  Reading is strict on purpose: a gate that silently ignores a mistyped
  *  key passes without checking what its author meant. So every unknown
@@ -41,13 +45,12 @@
 #include "mt5/sock.h"
 #include "mt5/yaml.h"
 
-#define S_MAX_FILE_BYTES (16u * 1024u * 1024u) /* as mt5/yaml.h */
-#define S_MAX_CHECKS 10000                     /* per merged manifest */
-#define S_MAX_EXPANSION 65536                  /* bytes one scalar may expand to */
-#define S_MAX_NESTING 16                       /* ${a:-${b:-...}} levels */
-#define S_MAX_INCLUDE_DEPTH 32                 /* files open at once */
-#define S_MAX_NAME 255                         /* a variable name's length */
-#define S_SECRET_FILE_MAX 4096                 /* bytes of a secret file used */
+#define S_MAX_CHECKS 10000     /* per merged manifest */
+#define S_MAX_EXPANSION 65536  /* bytes one scalar may expand to */
+#define S_MAX_NESTING 16       /* ${a:-${b:-...}} levels */
+#define S_MAX_INCLUDE_DEPTH 32 /* files open at once */
+#define S_MAX_NAME 255         /* a variable name's length */
+#define S_SECRET_FILE_MAX 4096 /* bytes of a secret file used */
 
 #define S_DEFAULT_TIMEOUT_MS 30000
 #define S_DEFAULT_RETRY_DELAY_MS 1000
@@ -128,7 +131,8 @@ typedef struct {
     mt5_manifest_t *m;               /* being built */
     s_where_t *check_at;             /* parallel to m->checks */
     s_where_t *phase_at;             /* parallel to m->phases */
-    size_t cap_checks, cap_phases;   /* allocated entries */
+    size_t cap_checks, cap_check_at; /* allocated entries of m->checks, check_at */
+    size_t cap_phases, cap_phase_at; /* allocated entries of m->phases, phase_at */
     s_var_t *vars;                   /* manifest variables, first definition wins */
     size_t n_vars, cap_vars;
     s_file_t **files; /* every file read, in read order; owned */
@@ -270,16 +274,39 @@ static int s_strv_push(mt5_strv_t *v, char *item)
     return MT5_OK;
 }
 
-static void s_strv_free(mt5_strv_t *v, bool secret)
+/* Make room for item number n of an array of `size`-byte items whose
+ * address is `array` (a T ** passed as void *) and capacity *cap,
+ * doubling it when full. The array pointer is read and written with
+ * memcpy, so any T works without a cast through void **. */
+static int s_grow(void *array, size_t *cap, size_t n, size_t size)
 {
-    for (size_t i = 0; i < v->count; i++) {
-        if (secret)
-            mt5_secure_zero(v->items[i], strlen(v->items[i]));
-        free(v->items[i]);
+    if (n < *cap)
+        return MT5_OK;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *old = NULL;
+    memcpy(&old, array, sizeof old);
+    void *p = realloc(old, ncap * size);
+    if (!p)
+        return s_nomem();
+    memcpy(array, &p, sizeof p);
+    *cap = ncap;
+    return MT5_OK;
+}
+
+/* Add secret `s` (owned) to the manifest's list. Secrets are zeroed
+ * before they are freed, on failure too. */
+static int s_secret_push(s_loader_t *L, char *s)
+{
+    mt5_strv_t *v = &L->m->secrets;
+    char **items = realloc(v->items, (v->count + 1) * sizeof *items);
+    if (!items) {
+        mt5_secure_zero(s, strlen(s));
+        free(s);
+        return s_nomem();
     }
-    free(v->items);
-    v->items = NULL;
-    v->count = 0;
+    items[v->count++] = s;
+    v->items = items;
+    return MT5_OK;
 }
 
 /* Every key of `map` must be in `keys` or `more` (may be NULL). The
@@ -525,26 +552,20 @@ static int s_int(s_loader_t *L, int64_t *out, const mt5_yaml_node_t *node, const
     return rc;
 }
 
-/* true/false/yes/no/on/off, plain, any case. */
+/* true/false/yes/no/on/off (mt5_num_bool), plain, any case, read from
+ * the expanded text. */
 static int s_bool(s_loader_t *L, bool *out, const mt5_yaml_node_t *node, const char *what)
 {
-    static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
     char *s = NULL;
     int rc = s_scalar(L, &s, node, what, "true or false", false);
     if (rc != MT5_OK)
         return rc;
-    int v = -1;
-    for (int i = 0; i < 3 && mt5_yaml_plain(node); i++) {
-        if (strcasecmp(s, yes[i]) == 0)
-            v = 1;
-        if (strcasecmp(s, no[i]) == 0)
-            v = 0;
-    }
-    if (v < 0)
+    bool v = false;
+    if (!mt5_yaml_plain(node) || mt5_num_bool(&v, s) != MT5_OK)
         rc = s_type_error(L, node, what, "true or false", s, true);
     free(s);
     if (rc == MT5_OK)
-        *out = v == 1;
+        *out = v;
     return rc;
 }
 
@@ -629,71 +650,31 @@ static int s_strv(s_loader_t *L, mt5_strv_t *out, const mt5_yaml_node_t *node, c
     return MT5_OK;
 }
 
-/* True when ".." climbs above the start of `rel`, glob components
- * counting as names. */
-static bool s_climbs(const char *rel)
+/* A one-line path relative to the root that stays inside it, lexically
+ * and through symlinks: exactly mt5_check_resolve's verdict, whose detail
+ * ("<path>: leaves the root", "<path>: absolute paths are not allowed")
+ * becomes the message. A glob is resolved as it is written: the
+ * directories that exist are resolved, the components from the first
+ * missing one (normally the one holding * ? [) are judged lexically. On
+ * MT5_OK *out is the path as written and, when abs is not NULL, *abs the
+ * resolved absolute path; caller owns both. */
+static int s_path(s_loader_t *L, char **out, char **abs, const mt5_yaml_node_t *node,
+                  const char *what)
 {
-    int depth = 0;
-    for (const char *p = rel; *p;) {
-        size_t n = strcspn(p, "/");
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            if (--depth < 0)
-                return true;
-        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
-            depth++;
-        }
-        p += n;
-        p += strspn(p, "/");
-    }
-    return false;
-}
-
-/* A path relative to the root that stays inside it, lexically and through
- * symlinks (mt5_check_resolve). For a glob only the directories before
- * the first metacharacter exist to be checked. */
-static int s_path(s_loader_t *L, char **out, const mt5_yaml_node_t *node, const char *what,
-                  bool glob)
-{
-    char *s = NULL;
+    char *s = NULL, *resolved = NULL;
     int rc = s_word(L, &s, node, what, true);
     if (rc != MT5_OK)
         return rc;
-    char *prefix = NULL, *abs = NULL;
-    if (s[0] == '/') {
-        rc = s_fail(L, node, "%s: '%s' is absolute; paths are relative to the root", what, s);
-        goto done;
-    }
-    if (s_climbs(s)) {
-        rc = s_fail(L, node, "'%s' leaves the root", s);
-        goto done;
-    }
-    size_t keep = strlen(s);
-    if (glob) {
-        keep = strcspn(s, "*?[");
-        while (keep > 0 && s[keep - 1] != '/')
-            keep--;
-    }
-    prefix = malloc(keep + 1);
-    if (!prefix) {
-        rc = s_nomem();
-        goto done;
-    }
-    memcpy(prefix, s, keep);
-    prefix[keep] = '\0';
-    rc = mt5_check_resolve(&abs, L->root, prefix);
-    if (rc == MT5_EINVAL)
-        rc = s_fail(L, node, "'%s' leaves the root", s);
-    else if (rc == MT5_ENOMEM)
-        rc = s_nomem();
-    else if (rc != MT5_OK)
-        rc = s_fail(L, node, "%s: '%s': %s", what, s, mt5_error_detail());
-done:
-    free(prefix);
-    free(abs);
+    rc = mt5_check_resolve(&resolved, L->root, s);
     if (rc != MT5_OK) {
+        rc = rc == MT5_ENOMEM ? s_nomem() : s_fail(L, node, "%s: %s", what, mt5_error_detail());
         free(s);
         return rc;
     }
+    if (abs)
+        *abs = resolved;
+    else
+        free(resolved);
     *out = s;
     return MT5_OK;
 }
@@ -782,20 +763,11 @@ static int s_read_vars(s_loader_t *L, const mt5_yaml_node_t *map)
         if (rc != MT5_OK)
             return rc;
         char *dup = s_dup(name);
-        if (!dup) {
+        rc = dup ? s_grow(&L->vars, &L->cap_vars, L->n_vars, sizeof *L->vars) : s_nomem();
+        if (rc != MT5_OK) {
+            free(dup);
             free(value);
-            return s_nomem();
-        }
-        if (L->n_vars == L->cap_vars) {
-            size_t cap = L->cap_vars ? L->cap_vars * 2 : 8;
-            s_var_t *vars = realloc(L->vars, cap * sizeof *vars);
-            if (!vars) {
-                free(dup);
-                free(value);
-                return s_nomem();
-            }
-            L->vars = vars;
-            L->cap_vars = cap;
+            return rc;
         }
         L->vars[L->n_vars].name = dup;
         L->vars[L->n_vars++].value = value;
@@ -862,60 +834,56 @@ static int s_read_secrets(s_loader_t *L, const mt5_yaml_node_t *seq)
         if (!value || !*value)
             continue;
         char *dup = s_dup(value);
-        rc = dup ? s_strv_push(&L->m->secrets, dup) : s_nomem();
+        rc = dup ? s_secret_push(L, dup) : s_nomem();
     }
-    s_strv_free(&names, false);
+    mt5_strv_free(&names);
     return rc;
 }
 
-/* The first 4 KiB of an existing secret file, trailing blanks cut, go to
- * the manifest's secrets. A missing file holds no secret to hide. */
-static int s_secret_file(s_loader_t *L, const mt5_yaml_node_t *node, const char *rel)
+/* The first 4 KiB of the existing secret file `abs` (resolved from the
+ * entry at `node`), cut at a NUL and trailing blanks cut, go to the
+ * manifest's secrets. A missing file holds no secret to hide; one that
+ * is not a regular file or fails to read is an error, at the entry. The
+ * buffer is ordinary heap, zeroed before it is freed; the manifest
+ * zeroes its secrets when destroyed. */
+static int s_secret_file(s_loader_t *L, const mt5_yaml_node_t *node, const char *abs)
 {
-    char *abs = NULL;
-    int rc = mt5_check_resolve(&abs, L->root, rel);
-    if (rc != MT5_OK)
-        return s_fail_code(L, rc == MT5_ENOMEM ? rc : MT5_EPARSE, node, "secret_files: %s",
-                           mt5_error_detail());
-    struct stat st;
     int fd = -1;
-    if (stat(abs, &st) != 0) {
-        if (errno != ENOENT && errno != ENOTDIR)
-            rc = s_fail(L, node, "secret_files: '%s': %s", rel, strerror(errno));
-        goto done;
-    }
-    if (mt5_file_open_regular(&fd, NULL, abs) != MT5_OK) {
-        rc = s_fail(L, node, "secret_files: %s", mt5_error_detail());
-        goto done;
-    }
-    char *buf = mt5_secure_alloc(S_SECRET_FILE_MAX + 1);
-    if (!buf) {
-        rc = s_nomem();
-        goto done;
-    }
+    int rc = mt5_file_open_regular(&fd, NULL, abs);
+    if (rc == MT5_ENOTFOUND)
+        return MT5_OK;
+    if (rc != MT5_OK)
+        return s_fail(L, node, "secret_files: %s", mt5_error_detail());
+    char *buf = malloc(S_SECRET_FILE_MAX + 1);
     size_t len = 0;
-    while (len < S_SECRET_FILE_MAX) {
+    rc = buf ? MT5_OK : s_nomem();
+    while (rc == MT5_OK && len < S_SECRET_FILE_MAX) {
         ssize_t n = read(fd, buf + len, S_SECRET_FILE_MAX - len);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0)
+            rc = s_fail(L, node, "secret_files: %s: %s", abs, strerror(errno));
         if (n <= 0)
             break;
         len += (size_t)n;
     }
-    buf[len] = '\0';
-    len = strlen(buf); /* a NUL ends the text a redactor can search for */
-    while (len > 0 && strchr(" \t\r\n\v\f", buf[len - 1]))
-        buf[--len] = '\0';
-    if (len > 0) {
-        char *dup = s_dup(buf);
-        rc = dup ? s_strv_push(&L->m->secrets, dup) : s_nomem();
+    close(fd);
+    if (rc != MT5_OK) {
+        if (buf)
+            mt5_secure_zero(buf, len);
+        free(buf);
+        return rc;
     }
-    mt5_secure_free(buf);
-done:
-    if (fd >= 0)
-        close(fd);
-    free(abs);
-    return rc;
+    buf[len] = '\0';
+    size_t used = strlen(buf); /* a NUL ends the text a redactor can search for */
+    while (used > 0 && strchr(" \t\r\n\v\f", buf[used - 1]))
+        used--;
+    mt5_secure_zero(buf + used, len - used);
+    if (used == 0) {
+        free(buf);
+        return MT5_OK;
+    }
+    return s_secret_push(L, buf); /* the buffer itself: no copy is left behind */
 }
 
 static int s_read_secret_files(s_loader_t *L, const mt5_yaml_node_t *seq)
@@ -924,11 +892,12 @@ static int s_read_secret_files(s_loader_t *L, const mt5_yaml_node_t *seq)
         return s_type_error(L, seq, "secret_files", "a list of strings", NULL, false);
     for (size_t i = 0; i < mt5_yaml_size(seq); i++) {
         const mt5_yaml_node_t *item = mt5_yaml_item(seq, i);
-        char *rel = NULL;
-        int rc = s_path(L, &rel, item, "secret_files", false);
+        char *rel = NULL, *abs = NULL;
+        int rc = s_path(L, &rel, &abs, item, "secret_files");
         if (rc == MT5_OK)
-            rc = s_secret_file(L, item, rel);
+            rc = s_secret_file(L, item, abs);
         free(rel);
+        free(abs);
         if (rc != MT5_OK)
             return rc;
     }
@@ -956,19 +925,10 @@ static int s_read_phase(s_loader_t *L, const mt5_yaml_node_t *map)
         rc = s_word(L, &p.title, v, "title", true);
     if (rc == MT5_OK && !p.title && !(p.title = s_dup(p.id)))
         rc = s_nomem();
-    if (rc == MT5_OK && m->n_phases == L->cap_phases) {
-        size_t cap = L->cap_phases ? L->cap_phases * 2 : 4;
-        mt5_phase_t *phases = realloc(m->phases, cap * sizeof *phases);
-        s_where_t *at = phases ? realloc(L->phase_at, cap * sizeof *at) : NULL;
-        if (phases)
-            m->phases = phases;
-        if (at)
-            L->phase_at = at;
-        if (!phases || !at)
-            rc = s_nomem();
-        else
-            L->cap_phases = cap;
-    }
+    if (rc == MT5_OK)
+        rc = s_grow(&m->phases, &L->cap_phases, m->n_phases, sizeof *m->phases);
+    if (rc == MT5_OK)
+        rc = s_grow(&L->phase_at, &L->cap_phase_at, m->n_phases, sizeof *L->phase_at);
     if (rc != MT5_OK) {
         free(p.id);
         free(p.title);
@@ -991,7 +951,7 @@ static int s_kind_file(s_loader_t *L, mt5_check_t *c, const mt5_yaml_node_t *map
     const mt5_yaml_node_t *v = NULL;
     int rc = s_need(L, &v, map, "path", where);
     if (rc == MT5_OK)
-        rc = s_path(L, &f->path, v, "path", false);
+        rc = s_path(L, &f->path, NULL, v, "path");
     if (rc == MT5_OK && S_GET("non_empty"))
         rc = s_bool(L, &f->non_empty, v, "non_empty");
     if (rc == MT5_OK && S_GET("min_lines"))
@@ -1023,7 +983,7 @@ static int s_kind_contains(s_loader_t *L, mt5_check_t *c, const mt5_yaml_node_t 
     const mt5_yaml_node_t *v = NULL;
     int rc = s_need(L, &v, map, "path", where);
     if (rc == MT5_OK)
-        rc = s_path(L, &k->path, v, "path", true);
+        rc = s_path(L, &k->path, NULL, v, "path");
     if (rc == MT5_OK && S_GET("patterns"))
         rc = s_patterns(L, &k->patterns, v, "patterns", false);
     if (rc == MT5_OK && S_GET("pattern"))
@@ -1050,7 +1010,7 @@ static int s_kind_sections(s_loader_t *L, mt5_check_t *c, const mt5_yaml_node_t 
     int64_t level = 0;
     int rc = s_need(L, &v, map, "path", where);
     if (rc == MT5_OK)
-        rc = s_path(L, &k->path, v, "path", false);
+        rc = s_path(L, &k->path, NULL, v, "path");
     if (rc == MT5_OK && S_GET("headings"))
         rc = s_strv(L, &k->headings, v, "headings", false);
     if (rc == MT5_OK && S_GET("min_sections"))
@@ -1072,7 +1032,7 @@ static int s_kind_log(s_loader_t *L, mt5_check_t *c, const mt5_yaml_node_t *map,
     int mode = MT5_LOG_RESULT, since = 0;
     int rc = s_need(L, &v, map, "path", where);
     if (rc == MT5_OK)
-        rc = s_path(L, &k->path, v, "path", false);
+        rc = s_path(L, &k->path, NULL, v, "path");
     if (rc == MT5_OK && S_GET("mode"))
         rc = s_enum(L, &mode, v, "mode", s_log_modes, "result or token");
     k->mode = (mt5_log_mode)mode;
@@ -1106,11 +1066,13 @@ static int s_kind_handshake(s_loader_t *L, mt5_check_t *c, const mt5_yaml_node_t
         rc = s_word(L, &k->endpoint, v, "endpoint", true);
     if (rc == MT5_OK && mt5_sock_endpoint_check(k->endpoint) != MT5_OK)
         return s_fail(L, v, "endpoint: '%s': %s", k->endpoint, mt5_error_detail());
-    if (rc == MT5_OK) {
-        /* A handshake connects: a wildcard or zero port names no peer. */
-        const char *colon = strrchr(k->endpoint, ':');
-        if (strncmp(k->endpoint, "tcp://", 6) == 0 && colon &&
-            (strcmp(colon, ":*") == 0 || strcmp(colon, ":0") == 0))
+    if (rc == MT5_OK && strncmp(k->endpoint, "tcp://", 6) == 0) {
+        /* A handshake connects: it needs a port after the host, and a
+         * wildcard or zero port ("*", "0", "00") names no peer. */
+        const char *colon = strrchr(k->endpoint + 6, ':'), *port = colon ? colon + 1 : "";
+        int64_t n = 0;
+        if (!colon || colon == k->endpoint + 6 || strspn(port, "0123456789") != strlen(port) ||
+            mt5_num_int(&n, port, 1, 65535) != MT5_OK)
             return s_fail(L, v, "endpoint: '%s': a handshake connects, so the port must be 1-65535",
                           k->endpoint);
     }
@@ -1119,7 +1081,7 @@ static int s_kind_handshake(s_loader_t *L, mt5_check_t *c, const mt5_yaml_node_t
     if (rc == MT5_OK && S_GET("expect"))
         rc = s_word(L, &k->expect, v, "expect", false);
     if (rc == MT5_OK && S_GET("log"))
-        rc = s_path(L, &k->log, v, "log", false);
+        rc = s_path(L, &k->log, NULL, v, "log");
     if (rc == MT5_OK && !k->message && !(k->message = s_dup("Hello")))
         rc = s_nomem();
     if (rc == MT5_OK && !k->expect && !(k->expect = s_dup("OK_FROM_MT5")))
@@ -1180,7 +1142,7 @@ static int s_kind_command(s_loader_t *L, mt5_check_t *c, const mt5_yaml_node_t *
             return s_fail(L, v, "argv: must not be empty");
     }
     if (rc == MT5_OK && S_GET("cwd"))
-        rc = s_path(L, &k->cwd, v, "cwd", false);
+        rc = s_path(L, &k->cwd, NULL, v, "cwd");
     if (rc == MT5_OK && S_GET("env"))
         rc = s_env(L, &k->env, v);
     if (rc == MT5_OK && S_GET("exit")) {
@@ -1444,19 +1406,10 @@ static int s_read_check(s_loader_t *L, const mt5_yaml_node_t *map)
     if (rc == MT5_OK)
         rc = s_kinds[c.kind](L, &c, map, where);
     mt5_manifest_t *m = L->m;
-    if (rc == MT5_OK && m->n_checks == L->cap_checks) {
-        size_t cap = L->cap_checks ? L->cap_checks * 2 : 8;
-        mt5_check_t *checks = realloc(m->checks, cap * sizeof *checks);
-        s_where_t *at = checks ? realloc(L->check_at, cap * sizeof *at) : NULL;
-        if (checks)
-            m->checks = checks;
-        if (at)
-            L->check_at = at;
-        if (!checks || !at)
-            rc = s_nomem();
-        else
-            L->cap_checks = cap;
-    }
+    if (rc == MT5_OK)
+        rc = s_grow(&m->checks, &L->cap_checks, m->n_checks, sizeof *m->checks);
+    if (rc == MT5_OK)
+        rc = s_grow(&L->check_at, &L->cap_check_at, m->n_checks, sizeof *L->check_at);
     if (rc != MT5_OK) {
         mt5_check_free(&c);
         return rc;
@@ -1471,54 +1424,17 @@ static int s_read_check(s_loader_t *L, const mt5_yaml_node_t *map)
 
 /* ---- files -------------------------------------------------------------- */
 
-/* The bytes of a manifest file, NUL-terminated; caller owns *out. */
-static int s_read_bytes(char **out, size_t *len_out, const char *name)
+/* The bytes of a manifest file; caller owns *out. Any failure to open it
+ * ("not a regular file" too) is MT5_EIO: the file cannot be read. */
+static int s_read_bytes(char **out, size_t *len, const char *name)
 {
     int fd = -1;
-    mt5_file_info_t info;
-    int rc = mt5_file_open_regular(&fd, &info, name);
-    if (rc != MT5_OK)
-        return rc == MT5_ENOMEM ? rc : MT5_EIO; /* "not a regular file" is unreadable too */
-    if (info.size > S_MAX_FILE_BYTES) {
-        close(fd);
-        return mt5_error_set(MT5_ETOOLARGE, "%s: larger than %u bytes", name, S_MAX_FILE_BYTES);
-    }
-    /* Read to the end, not to st_size: the file may grow while we read. */
-    size_t cap = (size_t)info.size + 1, len = 0;
-    char *buf = malloc(cap + 1);
-    rc = buf ? MT5_OK : s_nomem();
-    while (rc == MT5_OK) {
-        if (len == cap) {
-            if (cap > S_MAX_FILE_BYTES) {
-                rc = mt5_error_set(MT5_ETOOLARGE, "%s: larger than %u bytes", name,
-                                   S_MAX_FILE_BYTES);
-                break;
-            }
-            cap = cap * 2 > S_MAX_FILE_BYTES + 1 ? S_MAX_FILE_BYTES + 1 : cap * 2;
-            char *nbuf = realloc(buf, cap + 1);
-            if (!nbuf) {
-                rc = s_nomem();
-                break;
-            }
-            buf = nbuf;
-        }
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            rc = mt5_error_set(MT5_EIO, "%s: %s", name, strerror(errno));
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
+    if (mt5_file_open_regular(&fd, NULL, name) != MT5_OK)
+        return MT5_EIO;
+    int rc = mt5_file_read_all(out, len, fd, MT5_YAML_MAX_BYTES, 0);
     close(fd);
-    if (rc != MT5_OK) {
-        free(buf);
-        return rc;
-    }
-    buf[len] = '\0';
-    *out = buf;
-    *len_out = len;
+    if (rc != MT5_OK)
+        return mt5_error_set(rc, "%s: %s", name, mt5_error_detail());
     return MT5_OK;
 }
 
@@ -1583,21 +1499,6 @@ static int s_read_manifest(s_loader_t *L, s_file_t *f, bool top)
     return rc;
 }
 
-/* The position of the first NUL in text[0..len) as line and column. */
-static void s_nul_position(const char *text, size_t len, int *line, int *col)
-{
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < len && text[i]; i++) {
-        if (text[i] == '\n') {
-            ++*line;
-            *col = 1;
-        } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
-            ++*col;
-        }
-    }
-}
-
 /* Read the manifest file `name` (from = the include item naming it, NULL
  * for the top file). A file already read is not read again. */
 static int s_load_file(s_loader_t *L, const char *name, const mt5_yaml_node_t *from)
@@ -1635,20 +1536,13 @@ static int s_load_file(s_loader_t *L, const char *name, const mt5_yaml_node_t *f
                     : rc;
     mt5_sha256_update(&L->sha, bytes, len);
 
-    if (L->n_files == L->cap_files) {
-        size_t cap = L->cap_files ? L->cap_files * 2 : 4;
-        s_file_t **files = realloc(L->files, cap * sizeof *files);
-        if (!files) {
-            free(bytes);
-            return s_nomem();
-        }
-        L->files = files;
-        L->cap_files = cap;
-    }
-    s_file_t *f = calloc(1, sizeof *f);
-    if (!f) {
+    s_file_t *f = NULL;
+    rc = s_grow(&L->files, &L->cap_files, L->n_files, sizeof *L->files);
+    if (rc == MT5_OK && !(f = calloc(1, sizeof *f)))
+        rc = s_nomem();
+    if (rc != MT5_OK) {
         free(bytes);
-        return s_nomem();
+        return rc;
     }
     L->files[L->n_files++] = f;
     char *slash = strrchr(real, '/');
@@ -1664,16 +1558,9 @@ static int s_load_file(s_loader_t *L, const char *name, const mt5_yaml_node_t *f
     s_file_t *prev = L->cur;
     L->cur = f;
     L->chain[L->depth++] = f;
-    if (memchr(bytes, '\0', len)) {
-        /* The tree would silently end at the NUL while the hash covers
-         * every byte: refuse, with the NUL's position. */
-        int line, col;
-        s_nul_position(bytes, len, &line, &col);
-        rc = mt5_error_set(MT5_EPARSE, "%s:%d:%d: NUL characters are not supported", name, line,
-                           col);
-    } else {
-        rc = mt5_yaml_load_string(&f->doc, bytes, name);
-    }
+    /* Parsed with its length: a NUL is refused at its position, so the
+     * tree cannot end early while the hash covers every byte. */
+    rc = mt5_yaml_load_bytes(&f->doc, bytes, len, name);
     free(bytes);
     if (rc == MT5_OK)
         rc = s_read_manifest(L, f, from == NULL);
@@ -1682,8 +1569,41 @@ static int s_load_file(s_loader_t *L, const char *name, const mt5_yaml_node_t *f
     return rc;
 }
 
+/* Longest first, so that redacting "abcd" cannot leave the "ef" of an
+ * "abcdef" that was not yet redacted; equal lengths in byte order, so the
+ * order does not depend on the order of declaration. */
+static int s_longest_first(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    size_t nx = strlen(x), ny = strlen(y);
+    if (nx != ny)
+        return nx > ny ? -1 : 1;
+    return strcmp(x, y);
+}
+
+/* Secrets are ready to redact with, and redacted from every text the
+ * loader expanded that a report prints: ${SECRET} in a description must
+ * not show. */
+static void s_redact_texts(mt5_manifest_t *m)
+{
+    const mt5_strv_t *secrets = &m->secrets;
+    if (secrets->count > 1)
+        qsort(secrets->items, secrets->count, sizeof *secrets->items, s_longest_first);
+    mt5_redact(m->title, secrets);
+    for (size_t i = 0; i < m->n_phases; i++)
+        mt5_redact(m->phases[i].title, secrets);
+    for (size_t i = 0; i < m->n_checks; i++) {
+        mt5_check_t *c = &m->checks[i];
+        mt5_redact(c->description, secrets);
+        mt5_redact(c->fix, secrets);
+        mt5_redact(c->skip_reason, secrets);
+        mt5_redact(c->waiver_reason, secrets);
+    }
+}
+
 /* Checks only the merged manifest can answer: at least one phase and one
- * check, every check's phase declared, every need an earlier check. */
+ * check, every check's phase declared, every need an earlier check. Then
+ * the secrets are sorted and redacted from what reports print. */
 static int s_finish(s_loader_t *L)
 {
     mt5_manifest_t *m = L->m;
@@ -1720,6 +1640,7 @@ static int s_finish(s_loader_t *L)
                     return s_fail(L, node, "needs '%s' twice", need);
         }
     }
+    s_redact_texts(m);
     return MT5_OK;
 }
 
@@ -1741,7 +1662,9 @@ void mt5_manifest_destroy(mt5_manifest_t **self)
     for (size_t i = 0; i < m->n_checks; i++)
         mt5_check_free(&m->checks[i]);
     free(m->checks);
-    s_strv_free(&m->secrets, true);
+    for (size_t i = 0; i < m->secrets.count; i++)
+        mt5_secure_zero(m->secrets.items[i], strlen(m->secrets.items[i]));
+    mt5_strv_free(&m->secrets);
     free(m);
     *self = NULL;
 }

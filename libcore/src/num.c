@@ -1,9 +1,10 @@
-/*  num.c - strict integer and number parsing. */
+/*  num.c - strict integer, number and boolean parsing. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mt5/error.h"
 #include "mt5/num.h"
@@ -39,4 +40,22 @@ int mt5_num_double(double *out, const char *text, double min, double max)
         return MT5_EINVAL;
     *out = v;
     return MT5_OK;
+}
+
+int mt5_num_bool(bool *out, const char *text)
+{
+    static const struct {
+        const char *word;
+        bool value;
+    } words[] = {{"true", true}, {"false", false}, {"yes", true},
+                 {"no", false},  {"on", true},     {"off", false}};
+    if (!out || !text)
+        return MT5_EPARSE;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (strcasecmp(text, words[i].word) == 0) {
+            *out = words[i].value;
+            return MT5_OK;
+        }
+    }
+    return MT5_EPARSE;
 }

@@ -25,6 +25,7 @@
 
 #include "mt5/error.h"
 #include "mt5/regex.h"
+#include "utf8.h"
 
 #define S_MATCH_LIMIT 10000000u /* backtracking steps per match */
 #define S_DEPTH_LIMIT 100000u   /* nested backtracking points (interpreter) */
@@ -155,6 +156,35 @@ static int s_failure(const mt5_regex_t *self, int n)
     }
 }
 
+/* The whole match and the group mt5_regex_find reports (the first group
+ * when it took part, else the whole match) from a match's ovector, as
+ * {mstart, mend, gstart, gend}. n is pcre2_match's positive return: the
+ * match data is sized from the pattern, so it is never 0 (ovector too
+ * small) and group 1 took part only when n > 1 and it is set. */
+static void s_ranges(size_t r[4], pcre2_match_data *md, int n)
+{
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    r[0] = r[2] = ov[0];
+    r[1] = r[3] = ov[1];
+    if (n > 1 && ov[2] != PCRE2_UNSET) {
+        r[2] = ov[2];
+        r[3] = ov[3];
+    }
+}
+
+/* Write the ranges to whichever out pointers are not NULL. */
+static void s_put(const size_t r[4], size_t *mstart, size_t *mend, size_t *gstart, size_t *gend)
+{
+    if (mstart)
+        *mstart = r[0];
+    if (mend)
+        *mend = r[1];
+    if (gstart)
+        *gstart = r[2];
+    if (gend)
+        *gend = r[3];
+}
+
 int mt5_regex_find(const mt5_regex_t *self, const char *subject, size_t len, size_t start,
                    size_t *mstart, size_t *mend, size_t *gstart, size_t *gend)
 {
@@ -165,31 +195,15 @@ int mt5_regex_find(const mt5_regex_t *self, const char *subject, size_t len, siz
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(self->code, NULL);
     if (!md)
         return mt5_error_set(MT5_ENOMEM, "regex: out of memory");
-    int rc;
+    int rc = MT5_OK;
     int n = s_match(self, subject, len, start, 0, md);
-    if (n < 0) {
+    if (n < 0)
         rc = s_failure(self, n);
-        goto done;
+    else {
+        size_t r[4];
+        s_ranges(r, md, n);
+        s_put(r, mstart, mend, gstart, gend);
     }
-    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-    uint32_t pairs = pcre2_get_ovector_count(md);
-    size_t gs = ov[0], ge = ov[1];
-    /* n == 0 would mean the ovector was too small; it is sized from the
-     * pattern, so group 1 is there whenever the pattern has one. */
-    if (pairs > 1 && (n == 0 || n > 1) && ov[2] != PCRE2_UNSET) {
-        gs = ov[2];
-        ge = ov[3];
-    }
-    if (mstart)
-        *mstart = ov[0];
-    if (mend)
-        *mend = ov[1];
-    if (gstart)
-        *gstart = gs;
-    if (gend)
-        *gend = ge;
-    rc = MT5_OK;
-done:
     pcre2_match_data_free(md);
     return rc;
 }
@@ -198,31 +212,24 @@ done:
  * not valid UTF-8), so an empty match steps over exactly one character. */
 static size_t s_char_len(const char *p, size_t left)
 {
-    if (left == 0)
-        return 1;
-    unsigned char c = (unsigned char)p[0];
-    size_t want = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 1;
-    if (c >= 0xF5 || want > left)
-        return 1;
-    for (size_t i = 1; i < want; i++)
-        if (((unsigned char)p[i] & 0xC0) != 0x80)
-            return 1;
-    return want;
+    size_t n = left ? mt5_utf8_len((const unsigned char *)p, left) : 0;
+    return n ? n : 1;
 }
 
-int mt5_regex_count(const mt5_regex_t *self, const char *subject, size_t len, size_t cap,
-                    size_t *count)
+/*  Walk the non-overlapping matches of subject[0..len) from its start,
+ *  stopping once *found reaches cap (0 = no cap), with one match data for
+ *  the whole walk. MT5_OK with *found and, when last is not NULL and a
+ *  match was found, the last match's ranges (s_ranges) in last; or the
+ *  error of the match that failed. */
+static int s_walk(const mt5_regex_t *self, const char *subject, size_t len, size_t cap,
+                  size_t *found, size_t last[4])
 {
-    if (!self || (!subject && len > 0) || !count)
-        return mt5_error_set(MT5_EINVAL, "regex: bad arguments");
-    if (!subject)
-        subject = "";
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(self->code, NULL);
     if (!md)
         return mt5_error_set(MT5_ENOMEM, "regex: out of memory");
     int rc = MT5_OK;
-    size_t found = 0, pos = 0;
-    while (pos <= len && (cap == 0 || found < cap)) {
+    size_t count = 0, pos = 0;
+    while (pos <= len && (cap == 0 || count < cap)) {
         int n = s_match(self, subject, len, pos, 0, md);
         if (n == PCRE2_ERROR_NOMATCH)
             break;
@@ -230,12 +237,14 @@ int mt5_regex_count(const mt5_regex_t *self, const char *subject, size_t len, si
             rc = s_failure(self, n);
             goto done;
         }
-        found++;
+        count++;
+        if (last)
+            s_ranges(last, md, n);
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         size_t next = ov[1];
         /* An empty match (or one that \K left ending where it started)
-         * moves on by one character: a lead byte and the continuation
-         * bytes it announces, or one byte of an invalid sequence. */
+         * moves on by one character: a valid UTF-8 sequence, or one byte
+         * of an invalid one. */
         if (next <= pos || ov[0] == ov[1]) {
             next = next > pos ? next : pos;
             next += s_char_len(subject + next, len - next);
@@ -245,6 +254,29 @@ int mt5_regex_count(const mt5_regex_t *self, const char *subject, size_t len, si
 done:
     pcre2_match_data_free(md);
     if (rc == MT5_OK)
-        *count = found;
+        *found = count;
     return rc;
+}
+
+int mt5_regex_count(const mt5_regex_t *self, const char *subject, size_t len, size_t cap,
+                    size_t *count)
+{
+    if (!self || (!subject && len > 0) || !count)
+        return mt5_error_set(MT5_EINVAL, "regex: bad arguments");
+    return s_walk(self, subject ? subject : "", len, cap, count, NULL);
+}
+
+int mt5_regex_find_last(const mt5_regex_t *self, const char *subject, size_t len, size_t *mstart,
+                        size_t *mend, size_t *gstart, size_t *gend)
+{
+    if (!self || (!subject && len > 0))
+        return mt5_error_set(MT5_EINVAL, "regex: bad arguments");
+    size_t found = 0, r[4] = {0, 0, 0, 0};
+    int rc = s_walk(self, subject ? subject : "", len, 0, &found, r);
+    if (rc != MT5_OK)
+        return rc;
+    if (found == 0)
+        return MT5_ENOTFOUND;
+    s_put(r, mstart, mend, gstart, gend);
+    return MT5_OK;
 }

@@ -8,8 +8,8 @@
  *  U+FFFD, then applies the context's rule, so evidence taken from a binary
  *  file or a hostile process cannot break a report or a terminal.
  *
- *  The counts and the verdict are computed here from the selected results,
- *  not taken from run->counts, so a report always agrees with the checks it
+ *  The counts and the verdict come from mt5_gate_count() over the selected
+ *  results, the runner's own source, so a report always agrees with the checks it
  *  lists. Writes go through s_out_t, which remembers the first failed write;
  *  the stream is flushed at the end, so a full disk is MT5_EIO, never a
  *  report cut short in silence. The manifest's secrets are never read here:
@@ -269,19 +269,6 @@ static size_t s_cut(const char *s, size_t n, size_t max)
     return i;
 }
 
-static bool s_utf8_valid(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        size_t len = mt5_utf8_len(p + i, n - i);
-        if (!len)
-            return false;
-        i += len;
-    }
-    return true;
-}
-
 /* A copy of s with each invalid byte replaced by U+FFFD; caller frees. */
 static char *s_utf8_fixed(const char *s)
 {
@@ -334,14 +321,7 @@ static bool s_listed(const mt5_gate_check_result_t *r)
 /* Count the selected checks of `phase` (all of them when phase is NULL). */
 static void s_tally(s_tally_t *t, const mt5_gate_run_t *run, const char *phase)
 {
-    memset(t, 0, sizeof *t);
-    for (size_t i = 0; i < run->n_results; i++) {
-        const mt5_gate_check_result_t *r = &run->results[i];
-        if (!s_listed(r) || (phase && strcmp(s_str(r->check->phase), phase) != 0))
-            continue;
-        t->n[s_status(r)]++;
-        t->total++;
-    }
+    t->total = mt5_gate_count(t->n, run, phase);
 }
 
 /* mt5_gate_passed() on the counts: no fail and no error. */
@@ -368,6 +348,12 @@ static const char *s_phase_title(const mt5_manifest_t *m, const char *phase)
             return m->phases[k].title && *m->phases[k].title ? m->phases[k].title : m->phases[k].id;
     }
     return phase;
+}
+
+/* An error that timed out, whose message does not say so already. */
+static bool s_says_timeout(const mt5_gate_check_result_t *r, mt5_status st)
+{
+    return st == MT5_STATUS_ERROR && r->timed_out && !strstr(r->message, "timed out");
 }
 
 static const char *s_upper(mt5_status st)
@@ -487,7 +473,7 @@ static void s_text_head(s_out_t *o, const mt5_gate_check_result_t *r, const char
     s_puts(o, "] ");
     s_emits(o, S_ESC_TEXT, r->check->id);
     s_puts(o, ": ");
-    if (st == MT5_STATUS_ERROR && r->timed_out && !strstr(r->message, "timed out"))
+    if (s_says_timeout(r, st))
         s_puts(o, "timed out: ");
     s_emits(o, S_ESC_TEXT, *r->message ? r->message : r->check->description);
     s_puts(o, "\n");
@@ -597,9 +583,9 @@ static int s_text(s_out_t *o, const mt5_gate_run_t *run)
 /* Add a string made valid UTF-8 (NULL adds null). Nonzero on failure. */
 static int s_jstr(mt5_json_t *obj, const char *key, const char *value)
 {
-    if (!value || s_utf8_valid(value))
-        return mt5_json_add_string(obj, key, value);
-    char *fixed = s_utf8_fixed(value);
+    if (!value)
+        return mt5_json_add_string(obj, key, NULL);
+    char *fixed = s_utf8_fixed(value); /* valid text comes out the same */
     if (!fixed)
         return MT5_ENOMEM;
     int rc = mt5_json_add_string(obj, key, fixed);
@@ -884,12 +870,14 @@ static void s_yaml_field(s_out_t *o, const char *key, const char *value)
  * would set the block's indentation), so such evidence is quoted. */
 static bool s_yaml_literal_ok(const char *s)
 {
-    if (!*s || *s == ' ' || *s == '\t' || *s == '\n' || !s_utf8_valid(s))
+    if (!*s || *s == ' ' || *s == '\t' || *s == '\n')
         return false;
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
         size_t len = mt5_utf8_len(p + i, n - i);
+        if (len == 0)
+            return false; /* invalid UTF-8: quoted, with the bytes replaced */
         uint32_t cp = s_code_point(p + i, len);
         if ((s_is_control(cp) && cp != '\t' && cp != '\n') || cp == 0x2028 || cp == 0x2029 ||
             cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF)
@@ -1107,7 +1095,7 @@ static int s_markdown(s_out_t *o, const mt5_gate_run_t *run, const mt5_report_op
         s_puts(o, ")\n\n");
         s_emits(o, S_ESC_MD, r->check->description);
         s_puts(o, "\n\n");
-        if (st == MT5_STATUS_ERROR && r->timed_out && !strstr(r->message, "timed out"))
+        if (s_says_timeout(r, st))
             s_puts(o, "Timed out: ");
         s_emits(o, S_ESC_MD, r->message);
         s_puts(o, "\n");

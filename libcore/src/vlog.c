@@ -456,24 +456,29 @@ int mt5_vlog_last_result(mt5_vlog_entry_t *out, const char *path, uint64_t since
     mt5_file_info_t info;
     if (mt5_file_open_regular(&fd, &info, path) != MT5_OK)
         return MT5_EIO; /* its detail stands; "not a regular file" is unreadable here */
-    uint64_t size = info.size;
+    int rc = mt5_vlog_last_result_fd(out, fd, info.size, since, 0, path);
+    close(fd);
+    return rc;
+}
+
+int mt5_vlog_last_result_fd(mt5_vlog_entry_t *out, int fd, uint64_t size, uint64_t since,
+                            int64_t deadline_us, const char *path)
+{
+    if (!out || fd < 0 || !path)
+        return mt5_error_set(MT5_EINVAL, "no entry, descriptor or log file name");
     /* Reading stops at the byte before `since`: it tells whether a line
      * starts exactly at `since`. A head that reaches back to it began
      * before `since`, so every other line looked at starts at or after. */
     uint64_t lo = since > 0 ? since - 1 : 0;
-    if (since > size || size == 0) {
-        close(fd);
+    if (since > size || size == 0)
         return mt5_error_set(MT5_ENOTFOUND, "%s: no RESULT line", path);
-    }
 
     /* buf holds one chunk followed by the carry: the head of the previous
      * window, i.e. the start of a line whose beginning is still unread. */
     const size_t carry_max = MT5_VLOG_LINE_MAX + 1; /* the line and a '\r' */
     char *buf = malloc(S_CHUNK + carry_max);
-    if (!buf) {
-        close(fd);
+    if (!buf)
         return mt5_error_set(MT5_ENOMEM, "%s: out of memory", path);
-    }
     size_t carry = 0;      /* bytes of carry at buf[0] */
     bool overlong = false; /* the line the carry belongs to is too long */
     uint64_t ws = size;    /* file offset of the window's first byte */
@@ -482,6 +487,10 @@ int mt5_vlog_last_result(mt5_vlog_entry_t *out, const char *path, uint64_t since
     memset(&best, 0, sizeof best);
 
     while (ws > lo && rc == MT5_ENOTFOUND) {
+        if (deadline_us > 0 && mt5_clock_mono_us() >= deadline_us) {
+            rc = mt5_error_set(MT5_ETIMEOUT, "%s: no RESULT line found before the deadline", path);
+            break;
+        }
         size_t n = ws - lo < S_CHUNK ? (size_t)(ws - lo) : S_CHUNK;
         memmove(buf + n, buf, carry);
         ws -= n;
@@ -521,7 +530,6 @@ int mt5_vlog_last_result(mt5_vlog_entry_t *out, const char *path, uint64_t since
         carry = overlong ? 0 : head;
     }
     free(buf);
-    close(fd);
     if (rc == MT5_OK) {
         *out = best;
         mt5_error_clear();

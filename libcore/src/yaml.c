@@ -14,12 +14,10 @@
  *  holding a NUL character are refused too: the tree hands out C strings,
  *  and "key\0junk" must not read as "key".
  */
-#include <errno.h>
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <yaml.h>
@@ -31,7 +29,7 @@
 
 #define S_MAX_DEPTH 64
 #define S_MAX_NODES 100000
-#define S_MAX_BYTES (16u * 1024u * 1024u)
+#define S_MAX_BYTES MT5_YAML_MAX_BYTES
 
 struct mt5_yaml_node_t {
     mt5_yaml_kind kind;        /* scalar, sequence or mapping */
@@ -391,61 +389,32 @@ int mt5_yaml_load_string(mt5_yaml_doc_t **out, const char *text, const char *nam
     return s_load(out, text, strlen(text), name);
 }
 
+int mt5_yaml_load_bytes(mt5_yaml_doc_t **out, const char *bytes, size_t len, const char *name)
+{
+    if (!name)
+        name = "<string>";
+    if (!out || (!bytes && len))
+        return mt5_error_set(MT5_EINVAL, "%s: no text to parse", name);
+    /* libyaml's reader refuses a NUL as a control character, at its
+     * position: the tree cannot silently end there. */
+    return s_load(out, bytes ? bytes : "", len, name);
+}
+
 int mt5_yaml_load_file(mt5_yaml_doc_t **out, const char *path)
 {
     if (!out || !path)
         return mt5_error_set(MT5_EINVAL, "no file to parse");
     /* Regular files only: a FIFO or a device could block or never end. */
     int fd = -1;
-    mt5_file_info_t info;
-    if (mt5_file_open_regular(&fd, &info, path) != MT5_OK)
-        return MT5_EIO; /* "not a regular file" too: to the caller it is unreadable */
-    if (info.size > S_MAX_BYTES) {
-        close(fd);
-        return mt5_error_set(MT5_ETOOLARGE, "%s: larger than %u bytes", path, S_MAX_BYTES);
-    }
-    /* Read to the end rather than trusting st_size: the file may grow
-     * while we read it, and the limit must still hold. Files in /proc
-     * report a size of 0 and are read the same way. */
-    size_t cap = (size_t)info.size + 1, len = 0;
-    char *buf = malloc(cap + 1);
-    if (!buf) {
-        close(fd);
-        return mt5_error_set(MT5_ENOMEM, "%s: out of memory", path);
-    }
-    for (;;) {
-        if (len == cap) {
-            if (cap > S_MAX_BYTES) {
-                free(buf);
-                close(fd);
-                return mt5_error_set(MT5_ETOOLARGE, "%s: larger than %u bytes", path, S_MAX_BYTES);
-            }
-            size_t ncap = cap * 2 > S_MAX_BYTES + 1 ? S_MAX_BYTES + 1 : cap * 2;
-            char *nbuf = realloc(buf, ncap + 1);
-            if (!nbuf) {
-                free(buf);
-                close(fd);
-                return mt5_error_set(MT5_ENOMEM, "%s: out of memory", path);
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int saved = errno;
-            free(buf);
-            close(fd);
-            return mt5_error_set(MT5_EIO, "%s: %s", path, strerror(saved));
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
+    if (mt5_file_open_regular(&fd, NULL, path) != MT5_OK)
+        return MT5_EIO; /* missing, "not a regular file": to the caller it is unreadable */
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = mt5_file_read_all(&buf, &len, fd, S_MAX_BYTES, 0);
     close(fd);
-    buf[len] = '\0';
-    int rc = s_load(out, buf, len, path);
+    if (rc != MT5_OK)
+        return mt5_error_set(rc, "%s: %s", path, mt5_error_detail());
+    rc = s_load(out, buf, len, path);
     free(buf);
     return rc;
 }
@@ -557,23 +526,14 @@ int mt5_yaml_double(double *out, const mt5_yaml_node_t *node)
 }
 
 /* A plain scalar, in any case: true, yes, on read as true; false, no, off
- * as false. Anything else, "y", "n", "1" and "0" included, is MT5_EPARSE.
- * Unused outside its test for now: the gate engine will read manifest
- * booleans with it. */
+ * as false (mt5_num_bool's table). Anything else, "y", "n", "1" and "0"
+ * included, is MT5_EPARSE. For readers of the tree as written; the
+ * manifest loader expands variables first and calls mt5_num_bool on the
+ * result. */
 int mt5_yaml_bool(bool *out, const mt5_yaml_node_t *node)
 {
-    static const struct {
-        const char *word;
-        bool value;
-    } words[] = {{"true", true}, {"false", false}, {"yes", true},
-                 {"no", false},  {"on", true},     {"off", false}};
-    if (!out || !node || node->kind != MT5_YAML_SCALAR || !node->plain)
+    if (!out || !node || node->kind != MT5_YAML_SCALAR || !node->plain ||
+        mt5_num_bool(out, node->text) != MT5_OK)
         return s_typed(node, "true or false");
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-        if (strcasecmp(node->text, words[i].word) == 0) {
-            *out = words[i].value;
-            return MT5_OK;
-        }
-    }
-    return s_typed(node, "true or false");
+    return MT5_OK;
 }

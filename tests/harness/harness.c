@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,12 +157,22 @@ int h_gateway_stop(h_gateway *gw)
 int h_run_cmd(h_run *r, const char *const *argv, const char *const *env, int timeout_ms)
 {
     int out[2], err[2];
-    if (pipe(out) != 0 || pipe(err) != 0)
+    if (pipe(out) != 0)
         return -1;
+    if (pipe(err) != 0) {
+        close(out[0]);
+        close(out[1]);
+        return -1;
+    }
     int64_t start = s_mono_us();
     pid_t pid = fork();
-    if (pid < 0)
+    if (pid < 0) {
+        for (int i = 0; i < 2; i++) {
+            close(out[i]);
+            close(err[i]);
+        }
         return -1;
+    }
     if (pid == 0) {
         for (size_t i = 0; env && env[i]; i++) {
             const char *eq = strchr(env[i], '=');
@@ -220,8 +232,12 @@ int h_run_cmd(h_run *r, const char *const *argv, const char *const *env, int tim
     for (int i = 0; i < 2; i++)
         if (p[i].fd >= 0)
             close(p[i].fd);
-    waitpid(pid, &status, 0);
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
+        ;
     r->wall_us = s_mono_us() - start;
+    r->maxrss_kib = ru.ru_maxrss;
     r->out[no] = '\0';
     r->err[ne] = '\0';
     r->status = killed              ? 128 + SIGKILL

@@ -30,11 +30,13 @@ int h_gateway_stop(h_gateway *gw);
 
 /* Run argv (argv[0] a path), with extra "NAME=VALUE" environment entries
  * (NULL-terminated, may be NULL; "NAME=" with nothing after unsets NAME),
- * capturing stdout and stderr (cut to the buffer sizes). Kills it after
- * timeout_ms. Returns 0 and fills the result, -1 on a harness failure. */
+ * capturing stdout and stderr through pipes (cut to the buffer sizes).
+ * Kills it after timeout_ms. Returns 0 and fills the result, -1 on a
+ * harness failure. */
 typedef struct {
     int status; /* exit status, or 128+signal */
     int64_t wall_us;
+    long maxrss_kib; /* the child's peak resident set (wait4's ru_maxrss) */
     char out[32768];
     char err[32768];
 } h_run;

@@ -1,9 +1,10 @@
-/*  test_auditors.c - audit-task-004, audit-task-106 and gate1 against the
- *  fixture trees, as processes.
+/*  test_auditors.c - audit-task-004, audit-task-106, audit-current-task
+ *  and gate1 against the fixture trees, as processes.
  *
  *  Every variant under fixtures/task004 and fixtures/task106 is copied into
  *  a sandbox and audited with the Python tools replaced by the shell stubs
- *  in fixtures/stubs, so the tests need no Python package. Each run's JSON
+ *  in fixtures/stubs, so the tests need no Python package. audit-current-task
+ *  runs on copies of task004/pass with more TASK_* folders beside it. Each run's JSON
  *  report is held to the exact status of every check (fixtures/README.md
  *  has the same table for people) and, for the ones that do not pass, to a
  *  key part of the message. Online runs talk to the real mt5-gateway on an
@@ -19,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -28,6 +31,7 @@
 
 #define AUDIT_004 MT5_BIN_DIR "/audit-task-004"
 #define AUDIT_106 MT5_BIN_DIR "/audit-task-106"
+#define AUDIT_CURRENT MT5_BIN_DIR "/audit-current-task"
 #define GATE1 MT5_BIN_DIR "/gate1"
 #define FIXTURES MT5_SOURCE_DIR "/fixtures"
 #define STUBS FIXTURES "/stubs"
@@ -157,6 +161,7 @@ static const char *const *s_env(s_env_t *e, s_mode mode, const char *const *extr
     e->list[n++] = "PYTEST=" STUBS "/pytest";
     e->list[n++] = "MT5_GATES_DIR=" MT5_SOURCE_DIR "/gates";
     e->list[n++] = "MT5_RISK_KEY=";
+    e->list[n++] = "MT5_TASK=";
     e->list[n++] = "STUB_PYZMQ_VERSION=";
     e->list[n++] = "VERIFY_LOG_MAX_AGE=";
     e->list[n++] = "NO_COLOR=1";
@@ -415,6 +420,9 @@ static void test_auditors__task004_missing_deliverable(void **state)
     (void)state;
     RUN004("task004/missing-deliverable", S_OFFLINE, s_wide_age,
            {"quick-start", "fail", "TASK_004_CONN_TEST/QUICK_START.md does not exist", NULL});
+    /* Online, with the default 24h, only its own check fails. */
+    RUN004("task004/missing-deliverable", S_ONLINE, NULL,
+           {"quick-start", "fail", "TASK_004_CONN_TEST/QUICK_START.md does not exist", NULL});
 }
 
 static void test_auditors__task004_no_audit_function(void **state)
@@ -422,6 +430,8 @@ static void test_auditors__task004_no_audit_function(void **state)
     (void)state;
     /* The TASK #003 audit script still reports Passed: 6, so local-audit passes. */
     RUN004("task004/no-audit-function", S_OFFLINE, s_wide_age,
+           {"audit-function", "fail", "audit_task_004\\(' found 0 times", NULL});
+    RUN004("task004/no-audit-function", S_ONLINE, NULL,
            {"audit-function", "fail", "audit_task_004\\(' found 0 times", NULL});
 }
 
@@ -613,9 +623,10 @@ static void test_auditors__task106_missing_deliverable(void **state)
            {"pylint-heartbeat", "skip", "needs heartbeat-file, which failed", NULL},
            {"mypy-heartbeat", "skip", "needs heartbeat-file, which failed", NULL},
            {"heartbeat-breaker", "skip", "needs heartbeat-file, which failed", NULL},
-           {"import-connector", "fail", "exit code 1, expected 0", "(stub: import-error)"},
-           {"import-heartbeat", "fail", "exit code 1, expected 0",
-            "No module named 'src.execution.heartbeat_monitor'"});
+           {"import-heartbeat", "skip", "needs heartbeat-file, which failed", NULL},
+           /* The connector's own file is there; its import of the missing
+            * heartbeat_monitor is what fails. */
+           {"import-connector", "fail", "exit code 1, expected 0", "(stub: import-error)"});
 }
 
 static void test_auditors__task106_low_lint(void **state)
@@ -623,6 +634,181 @@ static void test_auditors__task106_low_lint(void **state)
     (void)state;
     RUN106("task106/low-lint",
            {"pylint-secure-loader", "fail", "7.50 does not satisfy >= 8", "rated at 7.50/10"});
+}
+
+/* ---- audit-current-task ------------------------------------------------------ */
+
+/* An empty <root>/docs/archive/tasks/<name>. */
+static void s_task_folder(const char *root, const char *name)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/docs/archive/tasks/%s", root, name);
+    if (mkdir(path, 0755) != 0)
+        fail_msg("mkdir %s failed", path);
+}
+
+/* audit-current-task on root, offline: it must have run task-004's
+ * manifest (16 checks, as audit-task-004 gives them offline). */
+static void s_current_runs_004(const char *root, const char *const *args, const char *const *env)
+{
+    h_run r;
+    cJSON *report = s_audit(&r, AUDIT_CURRENT, root, S_OFFLINE, args, env);
+    size_t n_base;
+    const s_want *base = s_base(S_OFFLINE, &n_base);
+    s_assert_report(&r, report, s_ids004, N004, NULL, 0, base, n_base);
+    assert_string_equal(s_str(cJSON_GetObjectItemCaseSensitive(report, "gate"), "id"), "task-004");
+    assert_int_equal(strncmp(s_str(report, "tool"), "audit-current-task ", 19), 0);
+    cJSON_Delete(report);
+}
+
+/* audit-current-task on root with args and env that must be refused with
+ * exit 2 and a message on stderr containing `what`. */
+static void s_current_refused(const char *root, const char *const *args, const char *const *env,
+                              const char *what)
+{
+    const char *argv[16] = {AUDIT_CURRENT, "--root", root};
+    size_t n = 3;
+    for (size_t i = 0; args && args[i] && n + 1 < 16; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    s_env_t e;
+    h_run r;
+    assert_int_equal(h_run_cmd(&r, argv, s_env(&e, S_OFFLINE, env), RUN_TIMEOUT_MS), 0);
+    if (r.status != 2 || !strstr(r.err, what))
+        fail_msg("exit %d, want 2 with '%s' on stderr: %s", r.status, what, r.err);
+    assert_string_equal(r.out, "");
+}
+
+static void test_auditors__current_task_picks_the_newest_folder(void **state)
+{
+    (void)state;
+    /* TASK_004 beats an older TASK_003 folder. */
+    char root[PATH_MAX];
+    s_sandbox(root, sizeof root, "task004/pass");
+    s_task_folder(root, "TASK_003_OLD");
+    s_current_runs_004(root, NULL, s_wide_age);
+    /* A newer TASK_107 wins, and there is no task-107.yaml. */
+    s_task_folder(root, "TASK_107_X");
+    s_current_refused(root, NULL, NULL, "task-107.yaml");
+}
+
+static void test_auditors__current_task_named_by_option_or_environment(void **state)
+{
+    (void)state;
+    char root[PATH_MAX];
+    s_sandbox(root, sizeof root, "task004/pass");
+    s_task_folder(root, "TASK_107_X"); /* the newest folder, which must not matter */
+    static const char *const env_004[] = {"VERIFY_LOG_MAX_AGE=3650d", "MT5_TASK=004", NULL};
+    s_current_runs_004(root, NULL, env_004);
+    static const char *const folder[] = {"--task", "TASK_004_CONN_TEST", NULL};
+    s_current_runs_004(root, folder, s_wide_age);
+    static const char *const number[] = {"--task", "004", NULL};
+    s_current_runs_004(root, number, s_wide_age);
+    /* --task beats MT5_TASK. */
+    static const char *const env_107[] = {"VERIFY_LOG_MAX_AGE=3650d", "MT5_TASK=107", NULL};
+    s_current_runs_004(root, number, env_107);
+    s_current_refused(root, NULL, env_107, "task-107.yaml");
+}
+
+static void test_auditors__current_task_refusals_exit_2(void **state)
+{
+    (void)state;
+    char root[PATH_MAX];
+    s_sandbox(root, sizeof root, "task004/pass");
+    static const char *const foo[] = {"--task", "foo", NULL};
+    s_current_refused(root, foo, NULL, "'foo' is not a task");
+    static const char *const env_foo[] = {"MT5_TASK=foo", NULL};
+    s_current_refused(root, NULL, env_foo, "'foo' is not a task");
+    /* A root that is not an mt5-crs checkout: no docs/archive/tasks. */
+    char bare[PATH_MAX];
+    snprintf(bare, sizeof bare, "%s/bare%02d", s_dir, ++s_sandboxes);
+    assert_int_equal(mkdir(bare, 0755), 0);
+    s_current_refused(bare, NULL, NULL, "docs/archive/tasks");
+    /* Only audit-current-task takes --task. */
+    const char *argv[] = {AUDIT_004, "--root", root, "--task", "004", NULL};
+    s_env_t e;
+    h_run r;
+    assert_int_equal(h_run_cmd(&r, argv, s_env(&e, S_OFFLINE, NULL), RUN_TIMEOUT_MS), 0);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "--task"));
+}
+
+/* The environment of the offline hook, read from .pre-commit-hooks.yaml
+ * ("entry: env NAME=VALUE... audit-current-task") into `buf`; the entries
+ * point into it. */
+static void s_hook_env(const char **env, size_t cap, char *buf, size_t buf_cap)
+{
+    char *text = s_slurp(MT5_SOURCE_DIR "/.pre-commit-hooks.yaml");
+    const char *hook = strstr(text, "id: audit-current-task-offline");
+    const char *entry = hook ? strstr(hook, "entry: env ") : NULL;
+    if (!entry)
+        fail_msg("no offline hook with 'entry: env ...' in .pre-commit-hooks.yaml");
+    entry += strlen("entry: env ");
+    size_t len = strcspn(entry, "\n");
+    if (len >= buf_cap)
+        fail_msg("the offline hook's entry is too long");
+    memcpy(buf, entry, len);
+    buf[len] = '\0';
+    free(text);
+    size_t n = 0;
+    const char *last = NULL;
+    for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok;
+         tok = strtok_r(NULL, " ", &save)) {
+        if (strchr(tok, '=') && n + 1 < cap)
+            env[n++] = tok;
+        last = tok;
+    }
+    env[n] = NULL;
+    if (!last || strcmp(last, "audit-current-task") != 0)
+        fail_msg("the offline hook does not run audit-current-task");
+}
+
+/* Append a RESULT PASS dated `days` ago to root's task-004 log. */
+static void s_append_pass(const char *root, int days)
+{
+    char path[PATH_MAX + 64], when[32];
+    snprintf(path, sizeof path, "%s/%s", root, LOG_004);
+    time_t t = time(NULL) - (time_t)days * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fprintf(f,
+            "%s INFO verify-connection: RESULT PASS endpoint=tcp://172.19.141.255:5555 "
+            "rtt_us=1834 reply=OK_FROM_MT5\n",
+            when);
+    assert_int_equal(fclose(f), 0);
+}
+
+/*  The offline pre-commit hook, as .pre-commit-hooks.yaml declares it,
+ *  judges the committed log: a PASS from 3 days ago passes it (the default
+ *  24h would not), one from 40 days ago does not. */
+static void test_auditors__current_task_offline_hook_judges_the_committed_log(void **state)
+{
+    (void)state;
+    const char *hook[8];
+    char buf[256];
+    s_hook_env(hook, 8, buf, sizeof buf);
+    char root[PATH_MAX];
+    s_sandbox(root, sizeof root, "task004/pass");
+    s_append_pass(root, 3);
+    s_current_runs_004(root, NULL, hook);
+    h_run r;
+    size_t n_base;
+    const s_want *base = s_base(S_OFFLINE, &n_base);
+    cJSON *report = s_audit(&r, AUDIT_CURRENT, root, S_OFFLINE, NULL, NULL);
+    s_assert_report(&r, report, s_ids004, N004,
+                    WANT({"verify-log-result", "fail", "3d old (max 1d)", NULL}), 1, base, n_base);
+    cJSON_Delete(report);
+
+    s_sandbox(root, sizeof root, "task004/pass");
+    s_append_pass(root, 40);
+    report = s_audit(&r, AUDIT_CURRENT, root, S_OFFLINE, NULL, hook);
+    s_assert_report(&r, report, s_ids004, N004,
+                    WANT({"verify-log-result", "fail", "40d old (max 30d)", NULL}), 1, base,
+                    n_base);
+    cJSON_Delete(report);
 }
 
 /* ---- gate1 ----------------------------------------------------------------- */
@@ -753,6 +939,10 @@ int main(void)
         cmocka_unit_test(test_auditors__task106_seed_reproduces_22_of_29),
         cmocka_unit_test(test_auditors__task106_missing_deliverable),
         cmocka_unit_test(test_auditors__task106_low_lint),
+        cmocka_unit_test(test_auditors__current_task_picks_the_newest_folder),
+        cmocka_unit_test(test_auditors__current_task_named_by_option_or_environment),
+        cmocka_unit_test(test_auditors__current_task_refusals_exit_2),
+        cmocka_unit_test(test_auditors__current_task_offline_hook_judges_the_committed_log),
         cmocka_unit_test(test_auditors__gate1_validates_and_lists_both_manifests),
         cmocka_unit_test(test_auditors__gate1_seed_text_and_reports_in_one_run),
     };

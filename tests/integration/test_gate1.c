@@ -1,18 +1,27 @@
 /*  test_gate1.c - the gate1 command line as CI and developers use it:
  *  exit codes, one-line manifest errors with positions, several reports
  *  from one run (parsed by standard tools: cJSON, python3's XML parser),
- *  secrets kept out of every format, colour rules, and checked files that
+ *  secrets kept out of every format, colour and progress rules (on a real
+ *  pseudo-terminal), a reader that leaves early, and checked files that
  *  are huge, binary or invalid UTF-8.
  */
+#define _XOPEN_SOURCE 700 /* posix_openpt, grantpt, unlockpt, ptsname */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -34,9 +43,9 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    return system(cmd);
+    const char *argv[] = {"/bin/rm", "-rf", s_dir, NULL};
+    h_run r;
+    return h_run_cmd(&r, argv, NULL, 30000) == 0 && r.status == 0 ? 0 : -1;
 }
 
 /* Write text to <sandbox>/name; returns the path (static buffer rotation). */
@@ -78,20 +87,31 @@ static char *s_slurp(const char *path)
     return buf;
 }
 
-/* No report was left under its temporary name (<file>.tmp<pid>) in the
- * sandbox, and the four reports are there. */
-static void s_assert_no_tmp(void)
+/* The entries of directory `dir` whose names start with `prefix` are
+ * exactly `want` (NULL-terminated, any order): a report left under a
+ * temporary name next to its target shows up as one too many. */
+static void s_assert_entries(const char *dir, const char *prefix, const char *const *want)
 {
-    DIR *d = opendir(s_dir);
+    size_t n_want = 0, seen = 0;
+    while (want[n_want])
+        n_want++;
+    DIR *d = opendir(dir);
     assert_non_null(d);
-    int reports = 0;
     for (struct dirent *e; (e = readdir(d));) {
-        if (strstr(e->d_name, ".tmp"))
-            fail_msg("left behind: %s", e->d_name);
-        reports += strncmp(e->d_name, "r.", 2) == 0;
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        bool wanted = false;
+        for (size_t i = 0; i < n_want; i++)
+            wanted |= strcmp(e->d_name, want[i]) == 0;
+        if (!wanted) {
+            closedir(d);
+            fail_msg("%s: unexpected %s", dir, e->d_name);
+        }
+        seen++;
     }
     closedir(d);
-    assert_int_equal(reports, 4);
+    if (seen != n_want)
+        fail_msg("%s: %zu entries '%s...', expected %zu", dir, seen, prefix, n_want);
 }
 
 static int s_gate1(h_run *r, const char *const *args, const char *const *env)
@@ -137,12 +157,16 @@ static void test_gate1__usage_errors_exit_2(void **state)
         {"run", good, "--output", "pdf:x.pdf", NULL},
         {"run", good, "--jobs", "0", NULL},
         {"run", good, "--jobs", "many", NULL},
-        {"run", good, "--only", "nothing-by-this-name", NULL},
+        {"run", good, "--only", "nothing-by-this-name", "--output", NULL},
         {"run", good, "--var", "=x", NULL},
         {"run", good, "--output", "json:/nonexistent-dir/x.json", NULL},
         {"list", good, "--fail-fast", NULL},
         {"run", "/nonexistent/manifest.yaml", NULL},
     };
+    /* The unknown --only is found after the outputs were opened: the
+     * refused run must take its (temporary) u.json with it. */
+    char u_json[600];
+    snprintf(u_json, sizeof u_json, "json:%s", s_path("u.json"));
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         h_run r;
         const char *const *args = cases[i];
@@ -152,6 +176,8 @@ static void test_gate1__usage_errors_exit_2(void **state)
         size_t n = 0;
         for (; args[n]; n++)
             argv[n] = args[n];
+        if (n > 0 && strcmp(argv[n - 1], "--output") == 0)
+            argv[n++] = u_json;
         if (n > 0)
             argv[n++] = root;
         argv[n] = NULL;
@@ -161,7 +187,73 @@ static void test_gate1__usage_errors_exit_2(void **state)
         assert_string_equal(r.out, "");
     }
     /* Nothing half-written was left behind by the refused --output. */
-    assert_int_equal(access("/nonexistent-dir", F_OK), -1);
+    s_assert_entries(s_dir, "u.json", (const char *const[]){NULL});
+}
+
+/* An unknown option is named once, in gate1's own message, wherever it is. */
+static void test_gate1__unknown_option_is_named_once(void **state)
+{
+    (void)state;
+    const char *m = s_write("opt.yaml", HEAD "  - {id: a, phase: files, kind: file, "
+                                             "description: a file, path: opt.yaml}\n");
+    const char *const cases[][4] = {
+        {"--bogus-option", "validate", m, NULL},
+        {"validate", "--bogus-option", m, NULL},
+        {"run", m, "--bogus-option", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        h_run r;
+        if (s_gate1(&r, cases[i], NULL) != 2)
+            fail_msg("case %zu: exit %d, want 2; stderr: %s", i, r.status, r.err);
+        const char *first = strstr(r.err, "--bogus-option");
+        if (!first || strstr(first + 1, "--bogus-option"))
+            fail_msg("case %zu: the option should be named once:\n%s", i, r.err);
+        assert_int_equal(strncmp(r.err, "gate1: ", 7), 0);
+        assert_string_equal(r.out, "");
+    }
+}
+
+/* The same file named by two --output options: refused before any check,
+ * and nothing is created. */
+static void test_gate1__same_output_twice_is_usage_error(void **state)
+{
+    (void)state;
+    const char *m = s_write("twice.yaml", HEAD "  - {id: a, phase: files, kind: file, "
+                                               "description: a file, path: twice.yaml}\n");
+    char root[600], j1[600], j2[600];
+    snprintf(root, sizeof root, "--root=%s", s_dir);
+    snprintf(j1, sizeof j1, "json:%s", s_path("twice.out"));
+    snprintf(j2, sizeof j2, "junit:%s", s_path("twice.out"));
+    const char *const same_format[] = {"run", m, root, "--output", j1, "--output", j1, NULL};
+    const char *const two_formats[] = {"run", m, root, "--output", j1, "--output", j2, NULL};
+    const char *const *cases[] = {same_format, two_formats};
+    for (size_t i = 0; i < 2; i++) {
+        h_run r;
+        if (s_gate1(&r, cases[i], NULL) != 2)
+            fail_msg("case %zu: exit %d, want 2; stderr: %s", i, r.status, r.err);
+        assert_non_null(strstr(r.err, "twice.out"));
+        assert_string_equal(r.out, "");
+        s_assert_entries(s_dir, "twice.out", (const char *const[]){NULL});
+    }
+}
+
+/* Options may come before the command: one parse of the whole line. */
+static void test_gate1__options_before_the_command(void **state)
+{
+    (void)state;
+    const char *m = s_write("first.yaml", HEAD "  - {id: a, phase: files, kind: file, "
+                                               "description: a file, path: first.yaml}\n");
+    h_run r;
+    if (s_gate1(&r, (const char *[]){"--root", s_dir, "validate", m, NULL}, NULL) != 0)
+        fail_msg("--root X validate M: exit %d: %s", r.status, r.err);
+    assert_non_null(strstr(r.out, "valid: gate demo, 1 checks in 1 phases, sha256 "));
+    if (s_gate1(&r, (const char *[]){"--root", s_dir, "run", m, "--format", "json", NULL}, NULL) !=
+        0)
+        fail_msg("--root X run M: exit %d: %s", r.status, r.err);
+    cJSON *doc = cJSON_Parse(r.out);
+    assert_non_null(doc);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(doc, "passed")));
+    cJSON_Delete(doc);
 }
 
 static void test_gate1__help_and_version(void **state)
@@ -309,7 +401,7 @@ static void test_gate1__several_reports_from_one_run(void **state)
     assert_non_null(strstr(md, "demo"));
     free(md);
     /* no temporary files left next to the reports */
-    s_assert_no_tmp();
+    s_assert_entries(s_dir, "r.", (const char *const[]){"r.json", "r.xml", "r.tap", "r.md", NULL});
 }
 
 static void test_gate1__validate_and_list(void **state)
@@ -424,6 +516,228 @@ static void test_gate1__hostile_files_are_safe(void **state)
     unlink(s_path("huge.log"));
 }
 
+/* ---- terminals and pipes --------------------------------------------- */
+
+static int64_t s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*  Run gate1 with one of its outputs (fd 1 or 2) on a fresh pseudo-terminal
+ *  and the other on /dev/null; stdin is /dev/null. `env` entries are
+ *  "NAME=VALUE" (an empty VALUE is set, empty) or "NAME" alone (unset).
+ *  Returns the exit status; `tty` gets what the terminal received. */
+static int s_gate1_tty(char *tty, size_t cap, int fd, const char *const *args,
+                       const char *const *env)
+{
+    const char *argv[24] = {GATE1};
+    size_t n = 1;
+    for (; args[n - 1] && n + 1 < 24; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    /* POSIX's own pseudo-terminal calls: no libutil (openpty) needed. */
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    assert_true(master >= 0);
+    assert_int_equal(grantpt(master), 0);
+    assert_int_equal(unlockpt(master), 0);
+    const char *slave_name = ptsname(master);
+    assert_non_null(slave_name);
+    int slave = open(slave_name, O_RDWR | O_NOCTTY);
+    assert_true(slave >= 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        for (size_t i = 0; env && env[i]; i++) {
+            const char *eq = strchr(env[i], '=');
+            char name[64];
+            size_t len = eq ? (size_t)(eq - env[i]) : strlen(env[i]);
+            if (len >= sizeof name)
+                _exit(126);
+            memcpy(name, env[i], len);
+            name[len] = '\0';
+            if (eq)
+                setenv(name, eq + 1, 1);
+            else
+                unsetenv(name);
+        }
+        int null_in = open("/dev/null", O_RDONLY), null_out = open("/dev/null", O_WRONLY);
+        if (null_in < 0 || null_out < 0 || dup2(null_in, 0) < 0 || dup2(slave, fd) < 0 ||
+            dup2(null_out, fd == 1 ? 2 : 1) < 0)
+            _exit(126);
+        close(null_in);
+        close(null_out);
+        close(slave);
+        close(master);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(slave);
+    /* Read until the terminal hangs up (EIO once the child has exited). */
+    size_t len = 0;
+    int64_t deadline = s_mono_ms() + 60000;
+    for (;;) {
+        int64_t left = deadline - s_mono_ms();
+        if (left <= 0) {
+            kill(pid, SIGKILL);
+            break;
+        }
+        struct pollfd p = {master, POLLIN, 0};
+        if (poll(&p, 1, (int)left) <= 0)
+            continue;
+        char buf[4096];
+        ssize_t got = read(master, buf, sizeof buf);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        size_t take = (size_t)got < cap - 1 - len ? (size_t)got : cap - 1 - len;
+        memcpy(tty + len, buf, take);
+        len += take;
+    }
+    tty[len] = '\0';
+    close(master);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+#define TTY_GATE                                                                                   \
+    HEAD "  - {id: there, phase: files, kind: file, description: d, path: tty.yaml}\n"             \
+         "  - {id: absent, phase: files, kind: file, description: d, path: nope.txt}\n"
+
+/* Colour on standard output: only on a terminal, with NO_COLOR unset or
+ * empty and TERM not "dumb". */
+static void test_gate1__colour_only_on_a_terminal_that_wants_it(void **state)
+{
+    (void)state;
+    const char *m = s_write("tty.yaml", TTY_GATE);
+    char root[600];
+    snprintf(root, sizeof root, "--root=%s", s_dir);
+    const char *const args[] = {"run", m, root, NULL};
+    static const struct {
+        const char *env[3];
+        bool colour;
+    } cases[] = {
+        {{"TERM=xterm", "NO_COLOR", NULL}, true},
+        {{"TERM=xterm", "NO_COLOR=", NULL}, true}, /* empty is unset */
+        {{"TERM=xterm", "NO_COLOR=1", NULL}, false},
+        {{"TERM=dumb", "NO_COLOR", NULL}, false},
+    };
+    static char tty[65536];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int status = s_gate1_tty(tty, sizeof tty, STDOUT_FILENO, args, cases[i].env);
+        if (status != 1)
+            fail_msg("case %zu: exit %d, want 1:\n%s", i, status, tty);
+        /* the report reached the terminal either way */
+        assert_non_null(strstr(tty, "Total Checks: 2"));
+        if (cases[i].colour) {
+            /* the failed check's FAIL in red, reset after */
+            if (!strstr(tty, "\033[31mFAIL\033[0m"))
+                fail_msg("case %zu (%s %s): no colour in:\n%s", i, cases[i].env[0], cases[i].env[1],
+                         tty);
+        } else if (strchr(tty, '\033')) {
+            fail_msg("case %zu (%s %s): an escape sequence in:\n%s", i, cases[i].env[0],
+                     cases[i].env[1], tty);
+        }
+    }
+    /* Not a terminal: the pipe of h_run_cmd, TERM=xterm, NO_COLOR unset. */
+    h_run r;
+    assert_int_equal(s_gate1(&r, args, (const char *[]){"TERM=xterm", "NO_COLOR=", NULL}), 1);
+    assert_non_null(strstr(r.out, "Total Checks: 2"));
+    assert_null(strchr(r.out, '\033'));
+}
+
+/* The progress line on standard error: only on a terminal, without
+ * --quiet, and TERM not "dumb"; it never reaches a pipe. */
+static void test_gate1__progress_only_on_a_terminal(void **state)
+{
+    (void)state;
+    const char *m = s_write("tty.yaml", TTY_GATE);
+    char root[600];
+    snprintf(root, sizeof root, "--root=%s", s_dir);
+    const char *const loud[] = {"run", m, root, NULL};
+    const char *const quiet[] = {"run", m, root, "--quiet", NULL};
+    static char tty[65536];
+    /* The line is cleared ("\r\033[K") when the run ends, at least. */
+    assert_int_equal(s_gate1_tty(tty, sizeof tty, STDERR_FILENO, loud,
+                                 (const char *[]){"TERM=xterm", "NO_COLOR=1", NULL}),
+                     1);
+    if (!strstr(tty, "\r\033[K"))
+        fail_msg("no progress line on the terminal: '%s'", tty);
+    assert_int_equal(
+        s_gate1_tty(tty, sizeof tty, STDERR_FILENO, quiet, (const char *[]){"TERM=xterm", NULL}),
+        1);
+    assert_string_equal(tty, "");
+    assert_int_equal(
+        s_gate1_tty(tty, sizeof tty, STDERR_FILENO, loud, (const char *[]){"TERM=dumb", NULL}), 1);
+    assert_string_equal(tty, "");
+    h_run r;
+    assert_int_equal(s_gate1(&r, loud, (const char *[]){"TERM=xterm", NULL}), 1);
+    assert_string_equal(r.err, "");
+}
+
+/*  Standard output is a pipe whose reader has already gone (what `| head`
+ *  or `| true` leaves behind): SIGPIPE must not kill the run, the --output
+ *  files are complete and in place, no temporary file remains, and the exit
+ *  status is still the gate's. The reader is closed before gate1 starts,
+ *  so the write always meets the broken pipe. */
+static void test_gate1__reader_that_leaves_early_costs_no_report(void **state)
+{
+    (void)state;
+    const char *m = s_write("tty.yaml", TTY_GATE);
+    char dir[600], json[700], xml[700], oj[720], ox[720], root[600];
+    snprintf(dir, sizeof dir, "%s/pipe", s_dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(json, sizeof json, "%s/p.json", dir);
+    snprintf(xml, sizeof xml, "%s/p.xml", dir);
+    snprintf(oj, sizeof oj, "json:%s", json);
+    snprintf(ox, sizeof ox, "junit:%s", xml);
+    snprintf(root, sizeof root, "--root=%s", s_dir);
+    const char *argv[] = {GATE1, "run", m, root, "--output", oj, "--output", ox, NULL};
+    const char *err_path = s_path("pipe.err");
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    close(p[0]);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (err < 0 || dup2(p[1], 1) < 0 || dup2(err, 2) < 0)
+            _exit(126);
+        close(err);
+        close(p[1]);
+        signal(SIGPIPE, SIG_DFL); /* whatever the test runner had */
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    char *err = s_slurp(err_path);
+    if (!WIFEXITED(status))
+        fail_msg("gate1 was killed by signal %d; stderr: %s", WTERMSIG(status), err);
+    if (WEXITSTATUS(status) != 1)
+        fail_msg("exit %d, want 1 (the gate's result); stderr: %s", WEXITSTATUS(status), err);
+    assert_string_equal(err, "");
+    free(err);
+    s_assert_entries(dir, "p.", (const char *const[]){"p.json", "p.xml", NULL});
+    char *text = s_slurp(json);
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    assert_non_null(doc);
+    assert_int_equal(
+        cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "totals"), "checks")), 2);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(doc, "passed")));
+    cJSON_Delete(doc);
+    text = s_slurp(xml);
+    size_t len = strlen(text);
+    assert_non_null(strstr(text, "<testsuites"));
+    assert_true(len > 14 && strcmp(text + len - 14, "</testsuites>\n") == 0);
+    free(text);
+}
+
 static void test_gate1__write_failure_is_exit_3(void **state)
 {
     (void)state;
@@ -444,12 +758,18 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gate1__usage_errors_exit_2),
+        cmocka_unit_test(test_gate1__unknown_option_is_named_once),
+        cmocka_unit_test(test_gate1__same_output_twice_is_usage_error),
+        cmocka_unit_test(test_gate1__options_before_the_command),
         cmocka_unit_test(test_gate1__help_and_version),
         cmocka_unit_test(test_gate1__broken_manifests_name_the_position),
         cmocka_unit_test(test_gate1__several_reports_from_one_run),
         cmocka_unit_test(test_gate1__validate_and_list),
         cmocka_unit_test(test_gate1__secrets_never_reach_a_report),
         cmocka_unit_test(test_gate1__hostile_files_are_safe),
+        cmocka_unit_test(test_gate1__colour_only_on_a_terminal_that_wants_it),
+        cmocka_unit_test(test_gate1__progress_only_on_a_terminal),
+        cmocka_unit_test(test_gate1__reader_that_leaves_early_costs_no_report),
         cmocka_unit_test(test_gate1__write_failure_is_exit_3),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);

@@ -253,11 +253,45 @@ static void test_check__resolve_refuses_a_dangling_symlink_out(void **state)
     s_leaves("dangling-out");
     s_leaves("dangling-out/y");
     unlink(p);
-    /* One whose target would be inside is the path as written. */
+    /* One whose target would be inside resolves to that target: what was
+     * checked is what gets opened. */
     s_path(p, sizeof p, "sub/dangling-in");
     assert_int_equal(symlink("../new-target.log", p), 0);
-    s_resolves("sub/dangling-in", "sub/dangling-in");
+    s_resolves("sub/dangling-in", "new-target.log");
     unlink(p);
+}
+
+/* Dangling links are followed to the end: a chain of them, or one whose
+ * target runs through a real link, may not lead out either. */
+static void test_check__resolve_follows_dangling_chains(void **state)
+{
+    (void)state;
+    char a[PATH_MAX], b[PATH_MAX], log[PATH_MAX];
+    s_path(a, sizeof a, "chain-a");
+    s_path(b, sizeof b, "chain-b");
+    assert_int_equal(symlink("chain-b", a), 0);
+    assert_int_equal(symlink("/tmp/mt5-check-nonexistent-target/outside.log", b), 0);
+    s_leaves("chain-a");
+    unlink(b);
+    assert_int_equal(symlink("sub/chained.log", b), 0); /* now inside */
+    s_resolves("chain-a", "sub/chained.log");
+    unlink(a);
+    unlink(b);
+
+    /* "out" is the sandbox's link to /tmp (s_setup). */
+    s_path(log, sizeof log, "log");
+    assert_int_equal(symlink("out/mt5-check-VERIFY_LOG.log", log), 0);
+    s_leaves("log");
+    unlink(log);
+
+    /* A loop of dangling links ends with an error, not a hang. */
+    assert_int_equal(symlink("chain-b", a), 0);
+    assert_int_equal(symlink("chain-a", b), 0);
+    char *abs = (char *)"untouched";
+    assert_int_equal(mt5_check_resolve(&abs, s_root, "chain-a"), MT5_EINVAL);
+    assert_string_equal(mt5_error_detail(), "chain-a: too many symbolic links");
+    unlink(a);
+    unlink(b);
 }
 
 static void test_check__resolve_accepts_a_root_given_through_a_symlink(void **state)
@@ -449,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_check__resolve_stays_inside_the_root),
         cmocka_unit_test(test_check__resolve_refuses_leaving_the_root),
         cmocka_unit_test(test_check__resolve_refuses_a_dangling_symlink_out),
+        cmocka_unit_test(test_check__resolve_follows_dangling_chains),
         cmocka_unit_test(test_check__resolve_accepts_a_root_given_through_a_symlink),
         cmocka_unit_test(test_check__evidence_bytes_escape_control_and_invalid_utf8),
         cmocka_unit_test(test_check__evidence_bytes_escape_bytes_that_start_no_utf8),

@@ -4,8 +4,9 @@
  *  shell unless shell is true, env items, cwd inside the root, captured
  *  numbers (first, last, per stream, none, every operator), output over
  *  1 MiB, a child that ignores SIGTERM, the deadline, background children,
- *  signals, stdin, several threads at once, and no zombie or descriptor
- *  left behind. The spawner (check_spawn.c) is also tested directly for
+ *  signals, stdin, secrets redacted from the raw output (control bytes in
+ *  them, one across an evidence cut), several threads at once, and no
+ *  zombie or descriptor left behind. The spawner (check_spawn.c) is also tested directly for
  *  how it cuts long output.
  */
 #define _GNU_SOURCE
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -679,11 +681,178 @@ static void test_check_command__killed_by_a_signal_fails(void **state)
 static void test_check_command__stdin_is_dev_null(void **state)
 {
     (void)state;
+    /* Our stdin is a pipe holding a line, its write end still open: a
+     * child reading our stdin would print "leak" and then wait for more
+     * until the deadline. */
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(write(p[1], "leak\n", 5), 5);
+    int saved = fcntl(0, F_DUPFD_CLOEXEC, 3); /* -1 when our stdin is closed */
+    assert_int_equal(dup2(p[0], 0), 0);
     mt5_check_t c = s_cmd("cat", NULL);
-    c.timeout_ms = 3000;
+    c.timeout_ms = 2000;
     mt5_check_result_t r = s_run(&c);
+    if (saved >= 0) {
+        assert_int_equal(dup2(saved, 0), 0);
+        close(saved);
+    } else
+        close(0);
+    close(p[0]);
+    close(p[1]);
     s_expect(&r, MT5_STATUS_PASS, "exit code 0 as expected");
+    assert_false(r.timed_out);
     assert_string_equal(r.evidence, "(no output)");
+    mt5_check_free(&c);
+    s_no_children();
+}
+
+/* ---- secrets --------------------------------------------------------------- */
+
+#define S_KEY "tok\rEN-4711-secret"                                              /* a '\r' inside */
+#define S_LONG_KEY "SECRET-0123456789-ABCDEFGHIJKLMNOPQRSTUVWX-abcdefghijklmnop" /* no y, no z */
+
+/* Run c in the sandbox with one secret (none when NULL). */
+static mt5_check_result_t s_run_secret(const mt5_check_t *c, const char *secret)
+{
+    mt5_strv_t secrets = {0};
+    if (secret)
+        s_strv_add(&secrets, secret);
+    mt5_check_ctx_t ctx = s_sandbox_ctx(c->timeout_ms);
+    ctx.secrets = &secrets;
+    mt5_check_result_t r = s_run_in(c, &ctx);
+    mt5_strv_free(&secrets);
+    return r;
+}
+
+/* Whether text holds any piece of 4 bytes or more of secret. */
+static bool s_has_piece_of(const char *text, const char *secret)
+{
+    for (size_t i = 0; i + 4 <= strlen(secret); i++)
+        if (memmem(text, strlen(text), secret + i, 4))
+            return true;
+    return false;
+}
+
+static void test_check_command__secret_with_a_control_byte_is_redacted(void **state)
+{
+    (void)state;
+    s_script("key.sh", "printf 'key=tok\\rEN-4711-secret\\n'\n"
+                       "printf 'err tok\\rEN-4711-secret!\\n' >&2");
+    /* Unredacted, the evidence shows the secret escaped ("\x0D"), where
+     * the raw secret can no longer be found. */
+    mt5_check_t c = s_cmd("./key.sh", NULL);
+    mt5_check_result_t r = s_run_secret(&c, NULL);
+    assert_string_equal(r.evidence, "--- stdout ---\nkey=tok\\x0DEN-4711-secret\n"
+                                    "--- stderr ---\nerr tok\\x0DEN-4711-secret!");
+    r = s_run_secret(&c, S_KEY);
+    s_expect(&r, MT5_STATUS_PASS, "exit code 0 as expected");
+    assert_string_equal(r.evidence, "--- stdout ---\nkey=***\n--- stderr ---\nerr ***!");
+
+    /* The capture searches the redacted text: the group is "***", not
+     * "tok" (where '.' would stop at the '\r'). */
+    s_capture(&c, "key=(.*)", MT5_CMP_GE, 0);
+    r = s_run_secret(&c, S_KEY);
+    s_expect(&r, MT5_STATUS_FAIL,
+             "no number matched /key=(.*)/ in the output ('***' is not a number)");
+    assert_string_equal(r.evidence, "stdout: key=***");
+    assert_false(s_has_piece_of(r.evidence, S_KEY));
+    assert_false(s_has_piece_of(r.message, S_KEY));
+    mt5_check_free(&c);
+
+    /* The tail of a run that timed out is redacted too. */
+    s_script("key-hang.sh", "printf 'key=tok\\rEN-4711-secret\\n'\nexec sleep 30");
+    c = s_cmd("./key-hang.sh", NULL);
+    c.timeout_ms = 300;
+    r = s_run_secret(&c, S_KEY);
+    s_expect(&r, MT5_STATUS_ERROR, "timed out after 300 ms");
+    assert_string_equal(r.evidence, "--- stdout ---\nkey=***");
+    mt5_check_free(&c);
+    s_no_children();
+}
+
+static void test_check_command__secret_across_an_evidence_cut_is_redacted(void **state)
+{
+    (void)state;
+    /* One line: 2000 'y', the secret, 2100 'z'. The line shown for a
+     * capture starts at the 'y's and is cut at the evidence's end, 39
+     * bytes into the secret. */
+    s_script("long-key.sh", "head -c 2000 /dev/zero | tr '\\0' y\n"
+                            "printf '%s' '" S_LONG_KEY "'\n"
+                            "head -c 2100 /dev/zero | tr '\\0' z\necho");
+    mt5_check_t c = s_cmd("./long-key.sh", NULL);
+    s_capture(&c, "^(y)", MT5_CMP_GE, 0);
+    char want[MT5_CHECK_EVIDENCE_MAX];
+    size_t w = (size_t)snprintf(want, sizeof want, "stdout: ");
+    memset(want + w, 'y', 2000);
+    w += 2000;
+
+    /* Unredacted, a piece of the secret is in the evidence, which no
+     * redaction of the evidence would recognise any more. */
+    mt5_check_result_t r = s_run_secret(&c, NULL);
+    s_expect(&r, MT5_STATUS_FAIL, "no number matched /^(y)/ in the output ('y' is not a number)");
+    memcpy(want + w, S_LONG_KEY, sizeof want - 1 - w);
+    want[sizeof want - 1] = '\0';
+    assert_string_equal(r.evidence, want);
+    mt5_strv_t list = {0};
+    s_strv_add(&list, S_LONG_KEY);
+    mt5_redact(r.evidence, &list);
+    assert_string_equal(r.evidence, want);
+    mt5_strv_free(&list);
+
+    r = s_run_secret(&c, S_LONG_KEY);
+    s_expect(&r, MT5_STATUS_FAIL, "no number matched /^(y)/ in the output ('y' is not a number)");
+    memcpy(want + w, "***", 3);
+    memset(want + w + 3, 'z', sizeof want - 1 - w - 3);
+    assert_string_equal(r.evidence, want);
+    assert_int_equal(strlen(r.evidence), MT5_CHECK_EVIDENCE_MAX - 1);
+    assert_false(s_has_piece_of(r.evidence, S_LONG_KEY));
+    mt5_check_free(&c);
+
+    /* The tail shown without a capture: 2100 'y', the secret, 1990 'z'
+     * would be cut 17 bytes into the secret. Redacted, the line is 56
+     * bytes shorter and the cut falls in the 'y's. */
+    s_script("long-key.sh", "head -c 2100 /dev/zero | tr '\\0' y\n"
+                            "printf '%s' '" S_LONG_KEY "'\n"
+                            "head -c 1990 /dev/zero | tr '\\0' z\necho");
+    c = s_cmd("./long-key.sh", NULL);
+    r = s_run_secret(&c, NULL);
+    assert_true(s_has_piece_of(r.evidence, S_LONG_KEY));
+    assert_null(strstr(r.evidence, S_LONG_KEY));
+    r = s_run_secret(&c, S_LONG_KEY);
+    s_expect(&r, MT5_STATUS_PASS, "exit code 0 as expected");
+    w = (size_t)snprintf(want, sizeof want, "--- stdout ---\n");
+    memset(want + w, 'y', 39);
+    memcpy(want + w + 39, "***", 3);
+    memset(want + w + 42, 'z', 1990);
+    want[w + 42 + 1990] = '\0';
+    assert_string_equal(r.evidence, want);
+    assert_false(s_has_piece_of(r.evidence, S_LONG_KEY));
+    mt5_check_free(&c);
+}
+
+static void test_check_command__capture_works_around_a_redacted_secret(void **state)
+{
+    (void)state;
+    s_script("scored.sh", "echo 'token=" S_LONG_KEY " score 8.5'\n"
+                          "echo '" S_LONG_KEY "9.25' >&2");
+    mt5_check_t c = s_cmd("./scored.sh", NULL);
+    s_capture(&c, "score ([0-9.]+)", MT5_CMP_GE, 8);
+    mt5_check_result_t r = s_run_secret(&c, S_LONG_KEY);
+    s_expect(&r, MT5_STATUS_PASS, "captured 8.5 (>= 8)");
+    assert_string_equal(r.evidence, "stdout: token=*** score 8.5");
+
+    /* The offsets are those of the redacted text: the number right after
+     * the secret, the last match, in stderr. */
+    free(c.u.command.capture);
+    c.u.command.capture = strdup("^\\*\\*\\*([0-9.]+)$");
+    c.u.command.capture_last = true;
+    c.u.command.threshold = 9;
+    r = s_run_secret(&c, S_LONG_KEY);
+    s_expect(&r, MT5_STATUS_PASS, "captured 9.25 (>= 9)");
+    assert_string_equal(r.evidence, "stderr: ***9.25");
+    /* Unredacted there is no "***" to find. */
+    r = s_run_secret(&c, NULL);
+    s_expect(&r, MT5_STATUS_FAIL, "no number matched /^\\*\\*\\*([0-9.]+)$/ in the output");
     mt5_check_free(&c);
 }
 
@@ -735,22 +904,22 @@ static void test_check_command__no_descriptor_or_zombie_left(void **state)
 
 typedef struct {
     int n;
+    int rc;
     mt5_check_result_t r;
 } s_job;
 
+/* One command, the same text for every thread: only its env tells it n. */
 static void *s_thread(void *arg)
 {
     s_job *job = arg;
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "sleep 0.2; echo value %d", job->n);
-    mt5_check_t c = s_cmd(cmd, NULL);
+    mt5_check_t c = s_cmd("sleep 0.5; echo value $MT5_JOB", NULL);
     c.u.command.shell = true;
     s_capture(&c, "value ([0-9]+)", MT5_CMP_EQ, job->n);
     char env[32];
     snprintf(env, sizeof env, "MT5_JOB=%d", job->n);
     s_strv_add(&c.u.command.env, env);
     mt5_check_ctx_t ctx = s_sandbox_ctx(10000);
-    mt5_check_run(&job->r, &c, &ctx);
+    job->rc = mt5_check_run(&job->r, &c, &ctx);
     mt5_check_free(&c);
     return NULL;
 }
@@ -761,16 +930,23 @@ static void test_check_command__threads_run_checks_at_once(void **state)
     enum { N = 6 };
     s_job jobs[N];
     pthread_t threads[N];
+    int64_t t0 = mt5_clock_mono_us();
     for (int i = 0; i < N; i++) {
-        jobs[i].n = 100 + i;
+        jobs[i] = (s_job){.n = 100 + i, .rc = -1};
         assert_int_equal(pthread_create(&threads[i], NULL, s_thread, &jobs[i]), 0);
     }
     for (int i = 0; i < N; i++) {
-        pthread_join(threads[i], NULL);
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+        assert_int_equal(jobs[i].rc, MT5_OK);
         char want[64];
         snprintf(want, sizeof want, "captured %d (== %d)", 100 + i, 100 + i);
         s_expect(&jobs[i].r, MT5_STATUS_PASS, want);
+        snprintf(want, sizeof want, "stdout: value %d", 100 + i);
+        assert_string_equal(jobs[i].r.evidence, want);
     }
+    /* The six half-second sleeps overlapped: one after another they
+     * would take 3 s. */
+    assert_true(mt5_clock_mono_us() - t0 < 2500 * 1000);
     s_no_children();
 }
 
@@ -795,6 +971,9 @@ int main(void)
         cmocka_unit_test(test_check_command__background_child_does_not_hold_the_check),
         cmocka_unit_test(test_check_command__killed_by_a_signal_fails),
         cmocka_unit_test(test_check_command__stdin_is_dev_null),
+        cmocka_unit_test(test_check_command__secret_with_a_control_byte_is_redacted),
+        cmocka_unit_test(test_check_command__secret_across_an_evidence_cut_is_redacted),
+        cmocka_unit_test(test_check_command__capture_works_around_a_redacted_secret),
         cmocka_unit_test(test_check_command__no_descriptor_or_zombie_left),
         cmocka_unit_test(test_check_command__threads_run_checks_at_once),
     };

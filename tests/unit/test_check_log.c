@@ -444,6 +444,28 @@ static void test_check_log__expired_deadline_times_out(void **state)
     }
 }
 
+/* A big log without RESULT lines is read backwards only until the
+ * deadline: the check gives up within it instead of reading to the start. */
+static void test_check_log__result_mode_stops_at_the_deadline(void **state)
+{
+    (void)state;
+    s_sparse("huge.log", (off_t)2 << 30, "2026-01-15 [INFO] no result line here\n");
+    mt5_check_t c = s_check("huge.log", MT5_LOG_RESULT);
+    mt5_check_ctx_t ctx = s_ctx();
+    int64_t t0 = mt5_clock_mono_us();
+    ctx.deadline_us = t0 + 50 * 1000;
+    mt5_check_result_t r;
+    assert_int_equal(mt5_check_log_run(&r, &c, &ctx), MT5_OK);
+    int64_t took_ms = (mt5_clock_mono_us() - t0) / 1000;
+    s_expect_timed_out(&r, NULL);
+    if (took_ms > 500)
+        fail_msg("gave up after %lld ms, deadline 50 ms", (long long)took_ms);
+    mt5_check_free(&c);
+    char p[PATH_MAX];
+    s_path(p, sizeof p, "huge.log");
+    unlink(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_check_log__bad_token_is_an_error),
         cmocka_unit_test(test_check_log__missing_directory_and_outside),
         cmocka_unit_test(test_check_log__expired_deadline_times_out),
+        cmocka_unit_test(test_check_log__result_mode_stops_at_the_deadline),
     };
     return cmocka_run_group_tests(tests, s_setup, s_sandbox_teardown);
 }

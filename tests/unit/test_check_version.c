@@ -2,8 +2,8 @@
  *  command (stdout first, then stderr; the default pattern and a custom
  *  one), compared with every operator; pkg-config, real (libzmq, which the
  *  build needs) and faked through PATH; no version, not a version, a
- *  failing command, one that cannot run or runs too long, and malformed
- *  checks.
+ *  failing command, one that cannot run or runs too long, malformed
+ *  checks, and secrets redacted from the output before it is searched.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -200,6 +200,36 @@ static void test_check_version__malformed_checks_are_errors(void **state)
            "'--help' is not a pkg-config module name", NULL);
 }
 
+static void test_check_version__secrets_are_redacted_before_the_search(void **state)
+{
+    (void)state;
+    s_script("keyed", "echo 'key-9.9.9 tool 1.2'\necho 'key-9.9.9' >&2\nexit $1");
+    mt5_check_t c = s_ver(MT5_CMP_GE, "1.0", "./keyed", "0", NULL);
+    /* Without the secret the first dotted number is in it. */
+    mt5_check_result_t r = s_run(&c);
+    s_expect(&r, MT5_STATUS_PASS, "'./keyed 0' reports 9.9.9, which satisfies >= 1.0");
+    assert_string_equal(r.evidence, "stdout: key-9.9.9 tool 1.2");
+
+    mt5_strv_t secrets = {0};
+    s_strv_add(&secrets, "key-9.9.9");
+    mt5_check_ctx_t ctx = s_sandbox_ctx(c.timeout_ms);
+    ctx.secrets = &secrets;
+    r = s_run_in(&c, &ctx);
+    s_expect(&r, MT5_STATUS_PASS, "'./keyed 0' reports 1.2, which satisfies >= 1.0");
+    assert_string_equal(r.evidence, "stdout: *** tool 1.2");
+    mt5_check_free(&c);
+
+    /* And from the tail of a command that failed. */
+    c = s_ver(MT5_CMP_GE, "1.0", "./keyed", "3", NULL);
+    ctx = s_sandbox_ctx(c.timeout_ms);
+    ctx.secrets = &secrets;
+    r = s_run_in(&c, &ctx);
+    s_expect(&r, MT5_STATUS_FAIL, "'./keyed 3' failed with exit code 3");
+    assert_string_equal(r.evidence, "--- stdout ---\n*** tool 1.2\n--- stderr ---\n***");
+    mt5_check_free(&c);
+    mt5_strv_free(&secrets);
+}
+
 /* ---- pkg-config ------------------------------------------------------------- */
 
 static void test_check_version__real_pkg_config_knows_libzmq(void **state)
@@ -255,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_check_version__every_operator),
         cmocka_unit_test(test_check_version__no_version_or_a_failing_command),
         cmocka_unit_test(test_check_version__malformed_checks_are_errors),
+        cmocka_unit_test(test_check_version__secrets_are_redacted_before_the_search),
         cmocka_unit_test(test_check_version__real_pkg_config_knows_libzmq),
         cmocka_unit_test(test_check_version__fake_pkg_config_through_path),
     };

@@ -132,6 +132,14 @@ static mt5_gate_run_t *s_run(s_manifest_t *sm, mt5_gate_options *o)
     return run;
 }
 
+/* The counts of a run, through the one function reports use. */
+static const size_t *s_count(const mt5_gate_run_t *run)
+{
+    static size_t counts[MT5_STATUS_COUNT];
+    mt5_gate_count(counts, run, NULL);
+    return counts;
+}
+
 static const mt5_gate_check_result_t *s_res(const mt5_gate_run_t *run, const char *id)
 {
     for (size_t i = 0; i < run->n_results; i++)
@@ -162,9 +170,14 @@ static void test_gate__needs_skip_a_failed_chain(void **state)
     assert_string_equal(s_res(run, "c")->message, "needs b, which was skipped");
     assert_int_equal(s_res(run, "d")->status, MT5_STATUS_PASS);
     assert_int_equal(run->selected, 4);
-    assert_int_equal(run->counts[MT5_STATUS_PASS], 1);
-    assert_int_equal(run->counts[MT5_STATUS_FAIL], 1);
-    assert_int_equal(run->counts[MT5_STATUS_SKIP], 2);
+    assert_int_equal(s_count(run)[MT5_STATUS_PASS], 1);
+    assert_int_equal(s_count(run)[MT5_STATUS_FAIL], 1);
+    assert_int_equal(s_count(run)[MT5_STATUS_SKIP], 2);
+    size_t one[MT5_STATUS_COUNT];
+    assert_int_equal(mt5_gate_count(one, run, "one"), 2); /* a fails, b skipped */
+    assert_int_equal(one[MT5_STATUS_FAIL], 1);
+    assert_int_equal(one[MT5_STATUS_SKIP], 1);
+    assert_int_equal(one[MT5_STATUS_PASS], 0);
     assert_false(mt5_gate_passed(run));
     mt5_gate_run_destroy(&run);
     assert_null(run);
@@ -218,8 +231,8 @@ static void test_gate__waivers(void **state)
     assert_string_equal(s_res(run, "passes-expired")->message,
                         "the waiver expired on 2026-09-20 (vendor fix due); renew or remove it. "
                         "The check itself: pass: present.txt is present (6 bytes, 1 line)");
-    assert_int_equal(run->counts[MT5_STATUS_WAIVED], 1);
-    assert_int_equal(run->counts[MT5_STATUS_FAIL], 2);
+    assert_int_equal(s_count(run)[MT5_STATUS_WAIVED], 1);
+    assert_int_equal(s_count(run)[MT5_STATUS_FAIL], 2);
     mt5_gate_run_destroy(&run);
     s_free(&sm);
 }
@@ -335,7 +348,7 @@ static void test_gate__timeout_is_an_error_not_a_failure(void **state)
     assert_true(r->timed_out);
     assert_string_equal(r->message, "timed out after 200 ms");
     assert_true(r->duration_ms >= 200 && r->duration_ms < 3000);
-    assert_int_equal(run->counts[MT5_STATUS_ERROR], 1);
+    assert_int_equal(s_count(run)[MT5_STATUS_ERROR], 1);
     assert_false(mt5_gate_passed(run));
     mt5_gate_run_destroy(&run);
     s_free(&sm);
@@ -417,14 +430,17 @@ static void test_gate__secrets_are_redacted_from_results(void **state)
     sm.m.secrets.items[0] = strdup("hunter2-secret");
     sm.m.secrets.items[1] = strdup("abc"); /* too short to redact */
     sm.m.secrets.count = 2;
-    mt5_check_t *c = s_sh(&sm, "leaky", "echo token=hunter2-secret abc hunter2-secret; exit 1");
-    (void)c;
+    s_sh(&sm, "leaky", "echo token=hunter2-secret abc hunter2-secret; exit 1");
+    mt5_check_t *skipped = s_file(&sm, "skipped", "one", "present.txt");
+    skipped->skip = true;
+    skipped->skip_reason = strdup("offline, token hunter2-secret");
     mt5_gate_options o = MT5_GATE_OPTIONS_INIT;
     mt5_gate_run_t *run = s_run(&sm, &o);
     const mt5_gate_check_result_t *r = s_res(run, "leaky");
     assert_int_equal(r->status, MT5_STATUS_FAIL);
     assert_null(strstr(r->evidence, "hunter2"));
     assert_non_null(strstr(r->evidence, "token=*** abc ***"));
+    assert_string_equal(s_res(run, "skipped")->message, "skipped: offline, token ***");
     mt5_gate_run_destroy(&run);
     s_free(&sm);
 }
@@ -483,8 +499,14 @@ static void test_gate__bad_options(void **state)
     o.root = "/nonexistent/mt5-root";
     assert_int_equal(mt5_gate_run(&run, &sm.m, &o), MT5_EINVAL);
     assert_null(run);
-    o.version = 99;
     o.root = s_root;
+    o.jobs = 65;
+    assert_int_equal(mt5_gate_run(&run, &sm.m, &o), MT5_EINVAL);
+    assert_string_equal(mt5_error_detail(), "gate run: jobs must be 1 to 64, not 65");
+    o.jobs = 0;
+    assert_int_equal(mt5_gate_run(&run, &sm.m, &o), MT5_EINVAL);
+    o.jobs = 1;
+    o.version = 99;
     assert_int_equal(mt5_gate_run(&run, &sm.m, &o), MT5_EINVAL);
     assert_false(mt5_gate_passed(NULL));
     mt5_gate_run_destroy(NULL);

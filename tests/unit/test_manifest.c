@@ -152,7 +152,6 @@ static int s_load_with(mt5_manifest_t **m, const char *path, const char *const *
     opt.bin_dir = BIN_DIR;
     opt.vars = vars;
     opt.n_vars = n;
-    *m = NULL;
     return mt5_manifest_load(m, path, &opt);
 }
 
@@ -505,12 +504,13 @@ static void test_manifest__variable_errors(void **state)
     s_expect_text("gate: g\ntitle: t\nvars: [x]\n", MT5_EPARSE,
                   "t.yaml:3:7: vars: expected a mapping of names to values, found a list");
     /* 17 nested defaults: one too many. */
-    char deep[512] = "", tail[64] = "";
-    for (int i = 0; i < 17; i++)
-        strcat(deep, "${MT5_T_UNSET:-");
-    strcat(deep, "x");
-    for (int i = 0; i < 17; i++)
-        strcat(tail, "}");
+    char deep[512], tail[64];
+    size_t dw = 0, tw = 0;
+    for (int i = 0; i < 17; i++) {
+        dw += (size_t)snprintf(deep + dw, sizeof deep - dw, "${MT5_T_UNSET:-");
+        tw += (size_t)snprintf(tail + tw, sizeof tail - tw, "}");
+    }
+    snprintf(deep + dw, sizeof deep - dw, "x");
     char text[1024];
     snprintf(text, sizeof text, CHECK("    kind: file\n    description: '%s%s'\n    path: a\n"),
              deep, tail);
@@ -551,7 +551,9 @@ static void test_manifest__variable_errors(void **state)
     assert_string_equal(mt5_error_detail(), "--var 'novalue': expected name=value with a name of "
                                             "[A-Za-z_][A-Za-z0-9_]*");
     assert_int_equal(s_load_with(&m, "t.yaml", badname, 1), MT5_EINVAL);
-    assert_null(m); /* s_load_with clears it before the call */
+    assert_string_equal(mt5_error_detail(), "--var '1x=y': expected name=value with a name of "
+                                            "[A-Za-z_][A-Za-z0-9_]*");
+    assert_ptr_equal(m, (mt5_manifest_t *)0x1); /* out untouched on failure */
 }
 
 /* ---- includes ----------------------------------------------------------- */
@@ -681,6 +683,38 @@ static void test_manifest__include_errors(void **state)
              "d/top.yaml:3:10: include: expected a list of strings, found 'sub/x.yaml'");
 }
 
+/* d0.yaml (the top) includes d1.yaml, which includes d2.yaml, ... up to
+ * d<last>.yaml, which includes nothing. */
+static void s_include_chain(int last)
+{
+    for (int i = 0; i <= last; i++) {
+        char name[32], text[256];
+        snprintf(name, sizeof name, "d%d.yaml", i);
+        if (i == last)
+            snprintf(text, sizeof text, "vars: {deepest: d%d}\n", i);
+        else if (i > 0)
+            snprintf(text, sizeof text, "include: [d%d.yaml]\n", i + 1);
+        else
+            snprintf(text, sizeof text,
+                     "gate: g\ntitle: t\ninclude: [d1.yaml]\nphases: [{id: p}]\n"
+                     "checks: [{id: a, phase: p, kind: port, description: '${deepest}', "
+                     "host: h, port: 1}]\n");
+        s_write(name, text);
+    }
+}
+
+/* At most 32 files are open at once: the top and 31 nested includes. */
+static void test_manifest__include_depth_limit_is_32(void **state)
+{
+    (void)state;
+    s_include_chain(31);
+    mt5_manifest_t *m = s_load_ok("d0.yaml");
+    assert_string_equal(m->checks[0].description, "d31");
+    mt5_manifest_destroy(&m);
+    s_include_chain(32);
+    s_expect("d0.yaml", MT5_EPARSE, "d31.yaml:1:11: includes nested deeper than 32");
+}
+
 /* ---- refusals ----------------------------------------------------------- */
 
 typedef struct {
@@ -724,10 +758,9 @@ static void test_manifest__bad_fixtures_give_exact_errors(void **state)
          "bad-endpoint.yaml:10:15: endpoint: 'tcp://127.0.0.1:99999': the port must be "
          "0-65535 or *"},
         {"path-dotdot.yaml", MT5_EPARSE,
-         "path-dotdot.yaml:10:11: 'src/../../etc/passwd' leaves the root"},
+         "path-dotdot.yaml:10:11: path: src/../../etc/passwd: leaves the root"},
         {"path-absolute.yaml", MT5_EPARSE,
-         "path-absolute.yaml:10:11: path: '/etc/passwd' is absolute; paths are relative to the "
-         "root"},
+         "path-absolute.yaml:10:11: path: /etc/passwd: absolute paths are not allowed"},
         {"bad-date.yaml", MT5_EPARSE,
          "bad-date.yaml:13:16: expires: expected a date YYYY-MM-DD, found '2026-02-30'"},
         {"syntax.yaml", MT5_EPARSE,
@@ -854,10 +887,10 @@ static void test_manifest__each_rule_gives_an_exact_error(void **state)
          "t.yaml:11:14: pattern: '[' does not compile: at offset 1: missing terminating ] for "
          "character class"},
         {CHECK("    kind: contains\n    description: d\n    path: ../*.md\n    pattern: x\n"),
-         MT5_EPARSE, "t.yaml:10:11: '../*.md' leaves the root"},
+         MT5_EPARSE, "t.yaml:10:11: path: ../*.md: leaves the root"},
         {CHECK("    kind: contains\n    description: d\n    path: docs/*/../../../x\n"
                "    pattern: x\n"),
-         MT5_EPARSE, "t.yaml:10:11: 'docs/*/../../../x' leaves the root"},
+         MT5_EPARSE, "t.yaml:10:11: path: docs/*/../../../x: leaves the root"},
         /* sections */
         {CHECK("    kind: sections\n    description: d\n    path: a.md\n"), MT5_EPARSE,
          "t.yaml:6:5: a sections check needs 'headings' or 'min_sections' in check 'a'"},
@@ -882,9 +915,30 @@ static void test_manifest__each_rule_gives_an_exact_error(void **state)
          MT5_EPARSE,
          "t.yaml:10:15: endpoint: 'tcp://127.0.0.1:*': a handshake connects, so the port must "
          "be 1-65535"},
+        {CHECK("    kind: handshake\n    description: d\n    endpoint: tcp://127.0.0.1:0\n"),
+         MT5_EPARSE,
+         "t.yaml:10:15: endpoint: 'tcp://127.0.0.1:0': a handshake connects, so the port must "
+         "be 1-65535"},
+        {CHECK("    kind: handshake\n    description: d\n    endpoint: tcp://127.0.0.1:00\n"),
+         MT5_EPARSE,
+         "t.yaml:10:15: endpoint: 'tcp://127.0.0.1:00': a handshake connects, so the port must "
+         "be 1-65535"},
+        {CHECK("    kind: handshake\n    description: d\n    endpoint: tcp://127.0.0.1\n"),
+         MT5_EPARSE,
+         "t.yaml:10:15: endpoint: 'tcp://127.0.0.1': a handshake connects, so the port must "
+         "be 1-65535"},
+        {CHECK("    kind: handshake\n    description: d\n    endpoint: tcp://[::1]\n"), MT5_EPARSE,
+         "t.yaml:10:15: endpoint: 'tcp://[::1]': the port must be 0-65535 or *"},
+        {CHECK("    kind: handshake\n    description: d\n    endpoint: tcp://127.0.0.1:+80\n"),
+         MT5_EPARSE,
+         "t.yaml:10:15: endpoint: 'tcp://127.0.0.1:+80': a handshake connects, so the port must "
+         "be 1-65535"},
+        {CHECK("    kind: handshake\n    description: d\n    endpoint: tcp://127.0.0.1:65536\n"),
+         MT5_EPARSE,
+         "t.yaml:10:15: endpoint: 'tcp://127.0.0.1:65536': the port must be 0-65535 or *"},
         {CHECK("    kind: handshake\n    description: d\n    endpoint: tcp://127.0.0.1:1\n"
                "    log: /var/log/x\n"),
-         MT5_EPARSE, "t.yaml:11:10: log: '/var/log/x' is absolute; paths are relative to the root"},
+         MT5_EPARSE, "t.yaml:11:10: log: /var/log/x: absolute paths are not allowed"},
         /* command */
         {CHECK("    kind: command\n    description: d\n    argv: []\n"), MT5_EPARSE,
          "t.yaml:10:11: argv: must not be empty"},
@@ -917,7 +971,7 @@ static void test_manifest__each_rule_gives_an_exact_error(void **state)
          MT5_EPARSE,
          "t.yaml:11:11: env: '1X' is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)"},
         {CHECK("    kind: command\n    description: d\n    argv: [x]\n    cwd: ../up\n"),
-         MT5_EPARSE, "t.yaml:11:10: '../up' leaves the root"},
+         MT5_EPARSE, "t.yaml:11:10: cwd: ../up: leaves the root"},
         /* version */
         {CHECK("    kind: version\n    description: d\n    want: '>= 1'\n"), MT5_EPARSE,
          "t.yaml:6:5: a version check needs 'argv' or 'pkg_config' in check 'a'"},
@@ -978,6 +1032,26 @@ static void test_manifest__accepted_forms(void **state)
     assert_int_equal(m->checks[4].u.command.op, MT5_CMP_LT);
     assert_true(m->checks[4].u.command.threshold == 1000.0);
     mt5_manifest_destroy(&m);
+    /* Handshake endpoints: ports 1 and 65535, IPv6, and the schemes that
+     * have no port. */
+    s_write("t.yaml", HEAD "  - {id: a, phase: p, kind: handshake, description: d, "
+                           "endpoint: 'tcp://127.0.0.1:1'}\n"
+                           "  - {id: b, phase: p, kind: handshake, description: d, "
+                           "endpoint: 'tcp://localhost:65535'}\n"
+                           "  - {id: c, phase: p, kind: handshake, description: d, "
+                           "endpoint: 'tcp://[::1]:5555'}\n"
+                           "  - {id: d, phase: p, kind: handshake, description: d, "
+                           "endpoint: 'ipc:///tmp/mt5.sock'}\n"
+                           "  - {id: e, phase: p, kind: handshake, description: d, "
+                           "endpoint: 'inproc://gate'}\n");
+    m = s_load_ok("t.yaml");
+    assert_int_equal(m->n_checks, 5);
+    assert_string_equal(m->checks[0].u.handshake.endpoint, "tcp://127.0.0.1:1");
+    assert_string_equal(m->checks[1].u.handshake.endpoint, "tcp://localhost:65535");
+    assert_string_equal(m->checks[2].u.handshake.endpoint, "tcp://[::1]:5555");
+    assert_string_equal(m->checks[3].u.handshake.endpoint, "ipc:///tmp/mt5.sock");
+    assert_string_equal(m->checks[4].u.handshake.endpoint, "inproc://gate");
+    mt5_manifest_destroy(&m);
 }
 
 /* ---- durations ---------------------------------------------------------- */
@@ -1025,15 +1099,15 @@ static void test_manifest__paths_stay_inside_the_root(void **state)
     assert_int_equal(mkdir("root/docs", 0700), 0);
     s_fixture("bad/path-dotdot.yaml", "path-dotdot.yaml");
     s_expect("path-dotdot.yaml", MT5_EPARSE,
-             "path-dotdot.yaml:10:11: 'src/../../etc/passwd' leaves the root");
+             "path-dotdot.yaml:10:11: path: src/../../etc/passwd: leaves the root");
     s_expect_text(CHECK("    kind: file\n    description: d\n    path: up/outside.txt\n"),
-                  MT5_EPARSE, "t.yaml:10:11: 'up/outside.txt' leaves the root");
+                  MT5_EPARSE, "t.yaml:10:11: path: up/outside.txt: leaves the root");
     s_expect_text(CHECK("    kind: contains\n    description: d\n    path: up/*.txt\n"
                         "    pattern: x\n"),
-                  MT5_EPARSE, "t.yaml:10:11: 'up/*.txt' leaves the root");
+                  MT5_EPARSE, "t.yaml:10:11: path: up/*.txt: leaves the root");
     s_expect_text(HEAD "  - {id: a, phase: p, kind: file, description: d, path: a}\n"
                        "secret_files: [up/outside.txt]\n",
-                  MT5_EPARSE, "t.yaml:7:16: 'up/outside.txt' leaves the root");
+                  MT5_EPARSE, "t.yaml:7:16: secret_files: up/outside.txt: leaves the root");
     /* Inside: lexical ".." that stays in, a glob, paths that do not exist yet. */
     s_write("t.yaml", CHECK("    kind: contains\n    description: d\n"
                             "    path: docs/../docs/*/x[0-9].md\n    pattern: x\n"
@@ -1056,20 +1130,23 @@ static void test_manifest__waiver_dates(void **state)
     s_write("t.yaml", CHECK("    kind: file\n    description: d\n    path: a\n"
                             "    waiver: {reason: r, expires: 2026-03-01}\n"
                             "  - id: leap\n    phase: p\n    kind: file\n    description: d\n"
-                            "    path: a\n    waiver: {reason: r, expires: 2028-02-29}\n"));
+                            "    path: a\n    waiver: {reason: r, expires: 2028-02-29}\n"
+                            "  - id: feb\n    phase: p\n    kind: file\n    description: d\n"
+                            "    path: a\n    waiver: {reason: r, expires: 2026-02-28}\n"));
     mt5_manifest_t *m = s_load_ok("t.yaml");
-    int64_t until = m->checks[0].waiver_until_ms, start = 0, end = 0;
-    assert_int_equal(mt5_clock_parse_iso(&start, "2026-03-01T12:00:00.000Z", 24), MT5_OK);
+    int64_t until = m->checks[0].waiver_until_ms, end = 0;
     assert_int_equal(mt5_clock_parse_iso(&end, "2026-03-02T00:00:00.000Z", 24), MT5_OK);
     assert_int_equal(until, end);
     /* The runner's rule: the waiver holds while now < waiver_until_ms,
-     * that is through the whole expiry day, UTC. */
-    assert_true(start < until);   /* noon on the day: not expired */
-    assert_false(end < until);    /* midnight after: expired */
-    assert_true(end - 1 < until); /* the day's last millisecond: not expired */
+     * that is through the whole expiry day, UTC: until 00:00 UTC of the
+     * next day, as a number checked by hand (date -u -d @1772409600). */
+    assert_int_equal(until, 1772409600000LL); /* 2026-03-02T00:00:00Z */
     assert_string_equal(m->checks[0].waiver_expires, "2026-03-01");
     assert_int_equal(mt5_clock_parse_iso(&end, "2028-03-01T00:00:00.000Z", 24), MT5_OK);
     assert_int_equal(m->checks[1].waiver_until_ms, end);
+    assert_int_equal(m->checks[1].waiver_until_ms, 1835481600000LL); /* 2028-03-01T00:00:00Z */
+    /* Not a leap year: 2026-02-28 holds until 2026-03-01T00:00:00Z. */
+    assert_int_equal(m->checks[2].waiver_until_ms, 1772323200000LL);
     mt5_manifest_destroy(&m);
     s_fixture("bad/bad-date.yaml", "bad-date.yaml");
     s_expect("bad-date.yaml", MT5_EPARSE,
@@ -1139,7 +1216,8 @@ static void test_manifest__secrets_from_env_and_files(void **state)
     assert_int_equal(chmod("root/keys/risk.key", 0600), 0);
     s_write("t.yaml", HEAD "  - {id: a, phase: p, kind: file, description: d, path: a}\n"
                            "secrets: [MT5_T_SECRET, MT5_T_UNSET, MT5_T_EMPTY]\n"
-                           "secret_files: [keys/risk.key, keys/missing.key, nodir/x]\n");
+                           "secret_files: [keys/risk.key, keys/missing.key, nodir/x, "
+                           "keys/risk.key/x]\n");
     mt5_manifest_t *m = s_load_ok("t.yaml");
     assert_int_equal(m->secrets.count, 2);
     assert_string_equal(m->secrets.items[0], "hunter2-long");
@@ -1163,6 +1241,68 @@ static void test_manifest__secrets_from_env_and_files(void **state)
     s_expect("t.yaml", MT5_EPARSE, want);
 }
 
+/* A secret file whose read() fails is an error, not an empty secret (it
+ * was read as the end of the file). /proc/<pid>/mem is a regular file
+ * whose read at offset 0 fails with EIO; it lies inside the root only
+ * when the root is /proc/self. */
+static void test_manifest__unreadable_secret_file_is_an_error(void **state)
+{
+    (void)state;
+    char proc[PATH_MAX], want[PATH_MAX + 96];
+    assert_non_null(realpath("/proc/self", proc));
+    s_write("t.yaml", HEAD "  - {id: a, phase: p, kind: file, description: d, path: a}\n"
+                           "secret_files: [mem]\n");
+    mt5_manifest_options opt = MT5_MANIFEST_OPTIONS_INIT;
+    opt.root = "/proc/self";
+    opt.bin_dir = BIN_DIR;
+    mt5_manifest_t *m = (mt5_manifest_t *)0x1;
+    assert_int_equal(mt5_manifest_load(&m, "t.yaml", &opt), MT5_EPARSE);
+    snprintf(want, sizeof want, "t.yaml:7:16: secret_files: %s/mem: Input/output error", proc);
+    assert_string_equal(mt5_error_detail(), want);
+    assert_ptr_equal(m, (mt5_manifest_t *)0x1);
+}
+
+/* Secrets are kept longest first, so a shorter secret that starts a
+ * longer one cannot leave the longer one's tail; and every text a report
+ * prints is redacted when the manifest is loaded. */
+static void test_manifest__secrets_sorted_and_redacted(void **state)
+{
+    (void)state;
+    setenv("MT5_T_SECRET", "abcd", 1);
+    s_write("root/keys/long.key", "abcdef\n");
+    s_write("t.yaml", "gate: g\ntitle: Gate ${MT5_T_SECRET}\n"
+                      "phases: [{id: p, title: 'Phase ${MT5_T_SECRET}ef'}, {id: q}]\n"
+                      "checks:\n"
+                      "  - id: a\n    phase: p\n    kind: file\n    path: a\n"
+                      "    description: uses ${MT5_T_SECRET} and ${MT5_T_SECRET}ef\n"
+                      "    fix: export ${MT5_T_SECRET}\n"
+                      "    waiver: {reason: 'key ${MT5_T_SECRET}', expires: 2030-01-01}\n"
+                      "  - id: b\n    phase: q\n    kind: file\n    path: b\n"
+                      "    description: plain\n"
+                      "    skip: {when: yes, reason: 'no ${MT5_T_SECRET}ef here'}\n"
+                      "secrets: [MT5_T_SECRET]\n"
+                      "secret_files: [keys/long.key]\n");
+    mt5_manifest_t *m = s_load_ok("t.yaml");
+    assert_int_equal(m->secrets.count, 2);
+    assert_string_equal(m->secrets.items[0], "abcdef"); /* declared second, longer */
+    assert_string_equal(m->secrets.items[1], "abcd");
+    char text[] = "x abcdef y abcd z abcdefabcd";
+    mt5_redact(text, &m->secrets);
+    assert_string_equal(text, "x *** y *** z ******");
+    assert_string_equal(m->title, "Gate ***");
+    assert_string_equal(m->phases[0].title, "Phase ***");
+    assert_string_equal(m->phases[1].title, "q");
+    const mt5_check_t *c = &m->checks[0];
+    assert_string_equal(c->description, "uses *** and ***");
+    assert_string_equal(c->fix, "export ***");
+    assert_string_equal(c->waiver_reason, "key ***");
+    c = &m->checks[1];
+    assert_string_equal(c->description, "plain");
+    assert_true(c->skip);
+    assert_string_equal(c->skip_reason, "no *** here");
+    mt5_manifest_destroy(&m);
+}
+
 /* ---- files that are not manifests --------------------------------------- */
 
 static void test_manifest__unreadable_and_odd_files(void **state)
@@ -1176,7 +1316,14 @@ static void test_manifest__unreadable_and_odd_files(void **state)
     static const char elf[] = "\x7f"
                               "ELF\x02\x01\x01\x00\x00\x00";
     s_write_bytes("bin.yaml", elf, sizeof elf - 1);
-    s_expect("bin.yaml", MT5_EPARSE, "bin.yaml:1:8: NUL characters are not supported");
+    /* Parsed with its length, so libyaml's reader refuses the first
+     * control character (was "1:8: NUL characters are not supported" from
+     * the loader's own NUL scan, now gone)... */
+    s_expect("bin.yaml", MT5_EPARSE, "bin.yaml:1:1: control characters are not allowed (#x7F)");
+    /* ...and a NUL at its exact position: the tree cannot stop early at it. */
+    static const char nul[] = "gate: g\ntitle: t\0 more\n";
+    s_write_bytes("nul.yaml", nul, sizeof nul - 1);
+    s_expect("nul.yaml", MT5_EPARSE, "nul.yaml:2:9: control characters are not allowed (#x00)");
     s_write("utf8.yaml", "gate: g\ntitle: caf\xc3\xa9 \xff\xfe\n");
     s_expect("utf8.yaml", MT5_EPARSE, "utf8.yaml:2:13: invalid leading UTF-8 octet (#xFF)");
     assert_int_equal(mkdir("dir.yaml", 0700), 0);
@@ -1225,7 +1372,7 @@ static void test_manifest__bad_arguments(void **state)
 {
     (void)state;
     mt5_manifest_options opt = MT5_MANIFEST_OPTIONS_INIT;
-    mt5_manifest_t *m = NULL;
+    mt5_manifest_t *m = (mt5_manifest_t *)0x1; /* must stay untouched by every failure */
     s_write("t.yaml", CHECK("    kind: file\n    description: d\n    path: a\n"));
     assert_int_equal(mt5_manifest_load(&m, "t.yaml", &opt), MT5_EINVAL); /* no root */
     assert_int_equal(mt5_manifest_load(NULL, "t.yaml", &opt), MT5_EINVAL);
@@ -1241,7 +1388,8 @@ static void test_manifest__bad_arguments(void **state)
     opt.root = "t.yaml";
     assert_int_equal(mt5_manifest_load(&m, "t.yaml", &opt), MT5_EINVAL);
     assert_string_equal(mt5_error_detail(), "t.yaml: the root is not a directory");
-    assert_null(m);
+    assert_ptr_equal(m, (mt5_manifest_t *)0x1);
+    m = NULL;
     opt.root = "root";
     assert_int_equal(mt5_manifest_load(&m, "t.yaml", &opt), MT5_OK);
     assert_string_equal(mt5_error_detail(), "");
@@ -1260,6 +1408,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_manifest__includes_merge_in_order, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_manifest__include_errors, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_manifest__include_depth_limit_is_32, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_manifest__bad_fixtures_give_exact_errors, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_manifest__each_rule_gives_an_exact_error, s_setup,
@@ -1271,6 +1421,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_manifest__waiver_dates, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_manifest__skip_conditions, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_manifest__secrets_from_env_and_files, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_manifest__unreadable_secret_file_is_an_error, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_manifest__secrets_sorted_and_redacted, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_manifest__unreadable_and_odd_files, s_setup,
                                         s_teardown),

@@ -1,6 +1,7 @@
-/*  test_num.c - strict number parsing for outside text. */
+/*  test_num.c - strict number and boolean parsing for outside text. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,11 +44,10 @@ static void test_num__doubles(void **state)
         int rc;
         double value;
     } cases[] = {
-        {"0.5", MT5_OK, 0.5},     {"1e2", MT5_OK, 100},   {"-1", MT5_OK, -1},
-        {"1e3", MT5_EINVAL, 0},   {"inf", MT5_EPARSE, 0}, {"nan", MT5_EPARSE, 0},
-        {"0x1p3", MT5_EPARSE, 0},
-        {"1e999", MT5_EINVAL, 0}, {"", MT5_EPARSE, 0},    {"0.5x", MT5_EPARSE, 0},
-        {" 1", MT5_EPARSE, 0},
+        {"0.5", MT5_OK, 0.5},     {"1e2", MT5_OK, 100},     {"-1", MT5_OK, -1},
+        {"1e3", MT5_EINVAL, 0},   {"inf", MT5_EPARSE, 0},   {"nan", MT5_EPARSE, 0},
+        {"0x1p3", MT5_EPARSE, 0}, {"1e999", MT5_EINVAL, 0}, {"", MT5_EPARSE, 0},
+        {"0.5x", MT5_EPARSE, 0},  {" 1", MT5_EPARSE, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         double v = -99;
@@ -58,11 +58,46 @@ static void test_num__doubles(void **state)
     }
 }
 
+static void test_num__booleans(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        bool value;
+    } good[] = {
+        {"true", true}, {"True", true}, {"TRUE", true}, {"false", false}, {"FALSE", false},
+        {"yes", true},  {"Yes", true},  {"no", false},  {"NO", false},    {"on", true},
+        {"oN", true},   {"off", false}, {"Off", false},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        bool v = !good[i].value;
+        if (mt5_num_bool(&v, good[i].text) != MT5_OK)
+            fail_msg("'%s' not read as a boolean", good[i].text);
+        assert_int_equal(v, good[i].value);
+    }
+    static const char *const bad[] = {"1",     "0",     "y",   "n", "",   " true",
+                                      "true ", "truee", "tru", "o", "of", "yes\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bool v = true;
+        if (mt5_num_bool(&v, bad[i]) != MT5_EPARSE)
+            fail_msg("'%s' read as a boolean", bad[i]);
+        assert_true(v);
+        v = false;
+        assert_int_equal(mt5_num_bool(&v, bad[i]), MT5_EPARSE);
+        assert_false(v);
+    }
+    bool v = true;
+    assert_int_equal(mt5_num_bool(&v, NULL), MT5_EPARSE);
+    assert_true(v);
+    assert_int_equal(mt5_num_bool(NULL, "true"), MT5_EPARSE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_num__integers),
         cmocka_unit_test(test_num__doubles),
+        cmocka_unit_test(test_num__booleans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /*  test_regex.c - PCRE2 behind mt5/regex.h: compile errors with offsets,
- *  flags, CRLF line ends, group extraction, counting with a cap and empty matches, subjects
- *  with NUL bytes and invalid UTF-8, catastrophic backtracking ending in
+ *  flags, CRLF line ends, group extraction, counting with a cap and empty
+ *  matches, the last match (groups, empty matches, none), subjects with
+ *  NUL bytes and invalid UTF-8, catastrophic backtracking ending in
  *  MT5_ETOOLARGE quickly, and one regex shared by several threads.
  */
 #include <setjmp.h>
@@ -43,6 +44,13 @@ static void test_regex__bad_arguments(void **state)
     assert_int_equal(mt5_regex_count(re, "a", 1, 0, NULL), MT5_EINVAL);
     assert_int_equal(mt5_regex_count(re, NULL, 0, 0, &n), MT5_OK);
     assert_int_equal(n, 0);
+    assert_int_equal(mt5_regex_count(NULL, "a", 1, 0, &n), MT5_EINVAL);
+    assert_int_equal(mt5_regex_count(re, NULL, 1, 0, &n), MT5_EINVAL);
+    assert_int_equal(mt5_regex_find(re, NULL, 1, 0, NULL, NULL, NULL, NULL), MT5_EINVAL);
+    assert_int_equal(mt5_regex_find_last(NULL, "a", 1, NULL, NULL, NULL, NULL), MT5_EINVAL);
+    assert_int_equal(mt5_regex_find_last(re, NULL, 1, NULL, NULL, NULL, NULL), MT5_EINVAL);
+    /* No subject at all: nothing to find, not an error. */
+    assert_int_equal(mt5_regex_find_last(re, NULL, 0, NULL, NULL, NULL, NULL), MT5_ENOTFOUND);
     mt5_regex_destroy(&re);
     assert_null(re);
     mt5_regex_destroy(&re); /* NULL is fine */
@@ -160,6 +168,106 @@ static void test_regex__count_cap_and_empty_matches(void **state)
     mt5_regex_destroy(&re);
 }
 
+static void test_regex__find_last_match_and_group(void **state)
+{
+    (void)state;
+    mt5_regex_t *re = NULL;
+    size_t ms = 99, me = 99, gs = 99, ge = 99;
+    assert_int_equal(mt5_regex_new(&re, "ab", 0), MT5_OK);
+    assert_int_equal(mt5_regex_find_last(re, "xxabyyab zz", 11, &ms, &me, &gs, &ge), MT5_OK);
+    assert_int_equal(ms, 6);
+    assert_int_equal(me, 8);
+    assert_int_equal(gs, 6);
+    assert_int_equal(ge, 8);
+    /* Non-overlapping, as counted: the last "aba" of "ababa" starts at 0. */
+    mt5_regex_destroy(&re);
+    assert_int_equal(mt5_regex_new(&re, "aba", 0), MT5_OK);
+    assert_int_equal(mt5_regex_find_last(re, "ababa", 5, &ms, &me, NULL, NULL), MT5_OK);
+    assert_int_equal(ms, 0);
+    assert_int_equal(me, 3);
+    mt5_regex_destroy(&re);
+
+    /* The group of the last match. */
+    assert_int_equal(mt5_regex_new(&re, "v=([0-9])", 0), MT5_OK);
+    assert_int_equal(mt5_regex_find_last(re, "v=1 v=2 v=3 w", 13, &ms, &me, &gs, &ge), MT5_OK);
+    assert_int_equal(ms, 8);
+    assert_int_equal(me, 11);
+    assert_int_equal(gs, 10);
+    assert_int_equal(ge, 11);
+    mt5_regex_destroy(&re);
+
+    /* The first match had the group, the last has not: the whole match. */
+    assert_int_equal(mt5_regex_new(&re, "(x)?y", 0), MT5_OK);
+    assert_int_equal(mt5_regex_find_last(re, "xy y", 4, &ms, &me, &gs, &ge), MT5_OK);
+    assert_int_equal(ms, 3);
+    assert_int_equal(me, 4);
+    assert_int_equal(gs, 3);
+    assert_int_equal(ge, 4);
+    mt5_regex_destroy(&re);
+
+    /* Multiline: the last line that matches. */
+    assert_int_equal(mt5_regex_new(&re, "^score ([0-9]+)$", MT5_REGEX_MULTILINE), MT5_OK);
+    const char *lines = "score 1\nscore 22\r\nnoise\nscore 333\nscore x\n";
+    assert_int_equal(mt5_regex_find_last(re, lines, strlen(lines), NULL, NULL, &gs, &ge), MT5_OK);
+    assert_int_equal(gs, 30);
+    assert_int_equal(ge, 33);
+    mt5_regex_destroy(&re);
+
+    /* None: MT5_ENOTFOUND and the outs untouched. */
+    assert_int_equal(mt5_regex_new(&re, "zz", 0), MT5_OK);
+    ms = me = gs = ge = 77;
+    assert_int_equal(mt5_regex_find_last(re, "abc", 3, &ms, &me, &gs, &ge), MT5_ENOTFOUND);
+    assert_int_equal(ms, 77);
+    assert_int_equal(me, 77);
+    assert_int_equal(gs, 77);
+    assert_int_equal(ge, 77);
+    assert_int_equal(mt5_regex_find_last(re, "", 0, &ms, NULL, NULL, NULL), MT5_ENOTFOUND);
+    assert_int_equal(ms, 77);
+    mt5_regex_destroy(&re);
+}
+
+static void test_regex__find_last_steps_over_empty_matches(void **state)
+{
+    (void)state;
+    mt5_regex_t *re = NULL;
+    size_t ms = 99, me = 99, n = 0;
+    /* An empty pattern's last match is at the very end. */
+    assert_int_equal(mt5_regex_new(&re, "", 0), MT5_OK);
+    assert_int_equal(mt5_regex_find_last(re, "abc", 3, &ms, &me, NULL, NULL), MT5_OK);
+    assert_int_equal(ms, 3);
+    assert_int_equal(me, 3);
+    assert_int_equal(mt5_regex_find_last(re, NULL, 0, &ms, &me, NULL, NULL), MT5_OK);
+    assert_int_equal(ms, 0);
+    assert_int_equal(me, 0);
+    /* Multi-byte characters and invalid bytes are stepped over, never
+     * looped on: the end is reached. */
+    assert_int_equal(mt5_regex_find_last(re, "caf\xC3\xA9 \xE2\x82\xAC", 9, &ms, NULL, NULL, NULL),
+                     MT5_OK);
+    assert_int_equal(ms, 9);
+    assert_int_equal(mt5_regex_find_last(re, "\x80\xFF\xE2\x82", 4, &ms, NULL, NULL, NULL), MT5_OK);
+    assert_int_equal(ms, 4);
+    mt5_regex_destroy(&re);
+
+    /* x* in "axx": empty at 0, "xx" at 1..3, empty at 3 - as counted. */
+    assert_int_equal(mt5_regex_new(&re, "x*", 0), MT5_OK);
+    assert_int_equal(mt5_regex_count(re, "axx", 3, 0, &n), MT5_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(mt5_regex_find_last(re, "axx", 3, &ms, &me, NULL, NULL), MT5_OK);
+    assert_int_equal(ms, 3);
+    assert_int_equal(me, 3);
+    mt5_regex_destroy(&re);
+
+    /* A group that matched empty is still the group. */
+    assert_int_equal(mt5_regex_new(&re, "=([0-9]*);", 0), MT5_OK);
+    size_t gs = 99, ge = 99;
+    assert_int_equal(mt5_regex_find_last(re, "a=1; b=;", 8, &ms, &me, &gs, &ge), MT5_OK);
+    assert_int_equal(ms, 6);
+    assert_int_equal(me, 8);
+    assert_int_equal(gs, 7);
+    assert_int_equal(ge, 7);
+    mt5_regex_destroy(&re);
+}
+
 static void test_regex__nul_bytes_and_invalid_utf8(void **state)
 {
     (void)state;
@@ -203,6 +311,14 @@ static void test_regex__nul_bytes_and_invalid_utf8(void **state)
     assert_int_equal(n, 4);
     assert_int_equal(mt5_regex_count(re, "\xE2\x82", 2, 0, &n), MT5_OK);
     assert_int_equal(n, 3);
+    /* A sequence of the right shape that is not UTF-8 (a surrogate, an
+     * overlong form) is invalid byte by byte; a 4-byte one is one step. */
+    assert_int_equal(mt5_regex_count(re, "\xED\xA0\x80", 3, 0, &n), MT5_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(mt5_regex_count(re, "\xE0\x80\x80", 3, 0, &n), MT5_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(mt5_regex_count(re, "\xF0\x9F\x98\x80", 4, 0, &n), MT5_OK);
+    assert_int_equal(n, 2);
     mt5_regex_destroy(&re);
 }
 
@@ -221,6 +337,11 @@ static void test_regex__catastrophic_backtracking_is_too_large(void **state)
     assert_non_null(strstr(mt5_error_detail(), "limit exceeded"));
     size_t n = 0;
     assert_int_equal(mt5_regex_count(re, subj, strlen(subj), 0, &n), MT5_ETOOLARGE);
+    size_t ms = 77;
+    assert_int_equal(mt5_regex_find_last(re, subj, strlen(subj), &ms, NULL, NULL, NULL),
+                     MT5_ETOOLARGE);
+    assert_non_null(strstr(mt5_error_detail(), "limit exceeded"));
+    assert_int_equal(ms, 77);
     int64_t took = mt5_clock_mono_us() - t0;
     assert_true(took < 5 * 1000 * 1000);
     mt5_regex_destroy(&re);
@@ -262,6 +383,9 @@ static void *s_thread(void *p)
         if (mt5_regex_find(a->re, a->subject, a->len, 0, NULL, NULL, &gs, &ge) != MT5_OK ||
             gs != 2 || ge != 3)
             a->failures++;
+        if (mt5_regex_find_last(a->re, a->subject, a->len, NULL, NULL, &gs, &ge) != MT5_OK ||
+            gs != 10 || ge != 11)
+            a->failures++;
     }
     return NULL;
 }
@@ -294,6 +418,8 @@ int main(void)
         cmocka_unit_test(test_regex__find_match_and_group),
         cmocka_unit_test(test_regex__flags_caseless_and_multiline),
         cmocka_unit_test(test_regex__count_cap_and_empty_matches),
+        cmocka_unit_test(test_regex__find_last_match_and_group),
+        cmocka_unit_test(test_regex__find_last_steps_over_empty_matches),
         cmocka_unit_test(test_regex__nul_bytes_and_invalid_utf8),
         cmocka_unit_test(test_regex__catastrophic_backtracking_is_too_large),
         cmocka_unit_test(test_regex__deep_repetition_on_long_subject),

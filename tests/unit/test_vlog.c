@@ -926,6 +926,38 @@ static void test_vlog__escape_shows_replies_safely(void **state)
     assert_int_equal(mt5_vlog_escape(NULL, 4, "x", 1), 0);
 }
 
+/* The descriptor form: same answer as the path form, the offset left
+ * alone, and a deadline that has passed stops it before it reads. */
+static void test_vlog__last_result_fd_and_deadline(void **state)
+{
+    (void)state;
+    FILE *f = s_create();
+    fprintf(f, "%s\n%s\n%s\n", PASS_LINE, INFO_LINE, FAIL_LINE);
+    fclose(f);
+    int fd = open(s_path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    mt5_vlog_entry_t by_path, by_fd;
+    assert_int_equal(mt5_vlog_last_result(&by_path, s_path, 0), MT5_OK);
+    assert_int_equal(mt5_vlog_last_result_fd(&by_fd, fd, (uint64_t)st.st_size, 0, 0, "log"),
+                     MT5_OK);
+    assert_memory_equal(&by_path, &by_fd, sizeof by_fd);
+    assert_false(by_fd.pass);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 0);
+
+    mt5_vlog_entry_t untouched;
+    memset(&untouched, 0x5a, sizeof untouched);
+    mt5_vlog_entry_t e = untouched;
+    assert_int_equal(
+        mt5_vlog_last_result_fd(&e, fd, (uint64_t)st.st_size, 0, mt5_clock_mono_us() - 1, "log"),
+        MT5_ETIMEOUT);
+    assert_string_equal(mt5_error_detail(), "log: no RESULT line found before the deadline");
+    assert_memory_equal(&e, &untouched, sizeof e);
+    assert_int_equal(mt5_vlog_last_result_fd(&e, -1, 1, 0, 0, "log"), MT5_EINVAL);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -953,6 +985,7 @@ int main(void)
         cmocka_unit_test(test_vlog__last_result_with_crlf_and_no_final_newline),
         cmocka_unit_test(test_vlog__last_result_survives_garbage),
         cmocka_unit_test(test_vlog__last_result_not_found_and_unreadable),
+        cmocka_unit_test(test_vlog__last_result_fd_and_deadline),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -518,6 +518,41 @@ static const mt5_yaml_node_t *s_value(mt5_yaml_doc_t **doc, const char *text)
     return mt5_yaml_get(mt5_yaml_root(*doc), "v");
 }
 
+/* Bytes with a length: nothing past it is read, a NUL inside is refused
+ * at its position. */
+static void test_yaml__bytes_load_to_their_length(void **state)
+{
+    (void)state;
+    mt5_yaml_doc_t *doc = NULL;
+    static const char text[] = "a: 1\nb: xJUNK";
+    assert_int_equal(mt5_yaml_load_bytes(&doc, text, 9, "b.yaml"), MT5_OK);
+    assert_string_equal(mt5_yaml_name(doc), "b.yaml");
+    assert_int_equal(mt5_yaml_size(mt5_yaml_root(doc)), 2);
+    assert_string_equal(mt5_yaml_scalar(mt5_yaml_get(mt5_yaml_root(doc), "b")), "x");
+    mt5_yaml_destroy(&doc);
+
+    doc = (mt5_yaml_doc_t *)0x1;
+    assert_int_equal(mt5_yaml_load_bytes(&doc, "a: 1\nb: x\0y\n", 12, "n.yaml"), MT5_EPARSE);
+    assert_string_equal(mt5_error_detail(),
+                        "n.yaml:2:5: control characters are not allowed (#x00)");
+    assert_int_equal(mt5_yaml_load_bytes(&doc, "\0", 1, NULL), MT5_EPARSE);
+    assert_string_equal(mt5_error_detail(),
+                        "<string>:1:1: control characters are not allowed (#x00)");
+    assert_ptr_equal(doc, (mt5_yaml_doc_t *)0x1);
+
+    /* Nothing at all is an empty document. */
+    doc = NULL;
+    assert_int_equal(mt5_yaml_load_bytes(&doc, NULL, 0, "e"), MT5_OK);
+    assert_non_null(doc);
+    assert_null(mt5_yaml_root(doc));
+    mt5_yaml_destroy(&doc);
+
+    assert_int_equal(mt5_yaml_load_bytes(NULL, "a", 1, "x"), MT5_EINVAL);
+    assert_int_equal(mt5_yaml_load_bytes(&doc, NULL, 3, "x"), MT5_EINVAL);
+    assert_string_equal(mt5_error_detail(), "x: no text to parse");
+    assert_null(doc);
+}
+
 static void test_yaml__int_reads(void **state)
 {
     (void)state;
@@ -665,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_yaml__string_over_16_mib_is_too_large),
         cmocka_unit_test(test_yaml__file_of_unknown_size_is_read_to_its_end),
         cmocka_unit_test(test_yaml__bad_arguments),
+        cmocka_unit_test(test_yaml__bytes_load_to_their_length),
         cmocka_unit_test(test_yaml__int_reads),
         cmocka_unit_test(test_yaml__double_reads),
         cmocka_unit_test(test_yaml__bool_reads),

@@ -2,12 +2,15 @@
  *
  *  The runner takes a loaded manifest and runs its checks, in declaration
  *  order and on up to `jobs` threads, honouring what the manifest says
- *  about each one: `needs` (a check whose prerequisite did not pass is
- *  skipped with that reason, not failed twice), skip conditions, waivers
+ *  about each one: `needs` (a check whose prerequisite failed or errored,
+ *  or was skipped because of such a failure, is skipped with that reason
+ *  rather than failed twice; a need that passed, was waived or was skipped
+ *  by its own condition lets it run), skip conditions, waivers
  *  (a failure under an unexpired waiver is `waived`; an expired waiver
  *  fails the check), retries with a delay, a timeout per attempt, and
  *  --fail-fast. It redacts the manifest's secrets from every message and
- *  piece of evidence as results are stored, so no report can leak them.
+ *  piece of evidence as results are stored (and the kinds redact raw
+ *  command output before it is cut or escaped), so no report carries them.
  */
 #ifndef MT5_GATE_H
 #define MT5_GATE_H
@@ -38,19 +41,20 @@ typedef struct {
     int64_t started_ms, finished_ms;  /* wall clock */
     mt5_gate_check_result_t *results; /* one per manifest check, same order; owned */
     size_t n_results;
-    size_t counts[MT5_STATUS_COUNT]; /* over selected checks */
-    size_t selected;
+    size_t selected; /* checks selected by --only (all without it) */
 } mt5_gate_run_t;
 
-/* Called from the runner's thread; `running` is a check that has run for
- * longer than the progress delay, or NULL when a check just finished. */
+/* Called from the calling thread while workers still write results:
+ * read only run->selected and the manifest, never run->results. `running`
+ * is a check that has run for longer than the progress delay, or NULL
+ * when a check just finished. */
 typedef void(mt5_gate_progress_fn)(void *arg, const mt5_gate_run_t *run, size_t done,
                                    const mt5_check_t *running, int64_t running_ms);
 
 typedef struct {
     int version;             /* MT5_GATE_OPTIONS_VERSION */
     const char *root;        /* required */
-    int jobs;                /* threads; default 1 */
+    int jobs;                /* threads, 1 to 64; default 1 */
     const char *const *only; /* ids or phase ids; checks they need are run too */
     size_t n_only;
     bool fail_fast;                 /* after the first fail or error, skip what has not started */
@@ -78,5 +82,12 @@ void mt5_gate_run_destroy(mt5_gate_run_t **self);
  * do not fail a gate (a skip always follows a failure or a declared
  * condition, and reports count skips apart). */
 bool mt5_gate_passed(const mt5_gate_run_t *run);
+
+/*  Count the selected checks of `phase` (of every phase when NULL) by
+ *  status into counts[] and return how many there are. Reports and the
+ *  verdict both come from here, so they cannot disagree. A status out of
+ *  range counts as an error: nothing unknown is ever called a pass. */
+size_t mt5_gate_count(size_t counts[MT5_STATUS_COUNT], const mt5_gate_run_t *run,
+                      const char *phase);
 
 #endif

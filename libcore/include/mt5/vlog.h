@@ -76,4 +76,12 @@ int mt5_vlog_parse_line(mt5_vlog_entry_t *out, const char *line, size_t len);
  *  Lines that do not parse are skipped, never fatal. */
 int mt5_vlog_last_result(mt5_vlog_entry_t *out, const char *path, uint64_t since);
 
+/*  The same on a descriptor already open on a regular file of `size`
+ *  bytes (read with pread, so its offset is untouched; not closed), giving
+ *  up with MT5_ETIMEOUT once mt5_clock_mono_us() passes deadline_us (0 =
+ *  no deadline): a log without RESULT lines is read to its start. `path`
+ *  names the file in details. */
+int mt5_vlog_last_result_fd(mt5_vlog_entry_t *out, int fd, uint64_t size, uint64_t since,
+                            int64_t deadline_us, const char *path);
+
 #endif

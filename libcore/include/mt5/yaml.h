@@ -18,14 +18,23 @@ typedef enum { MT5_YAML_SCALAR = 1, MT5_YAML_SEQ, MT5_YAML_MAP } mt5_yaml_kind;
 typedef struct mt5_yaml_doc_t mt5_yaml_doc_t;
 typedef struct mt5_yaml_node_t mt5_yaml_node_t;
 
-/*  Parse a file (or a NUL-terminated string; `name` is used in messages).
- *  On success *out is caller-owned, destroy with mt5_yaml_destroy(). On
- *  failure returns MT5_EIO or MT5_EPARSE, with a detail of the form
- *  "<name>:<line>:<column>: <what is wrong>" (1-based). An empty document
- *  has a NULL root. Other codes: MT5_ETOOLARGE (over 16 MiB or 100000
- *  nodes), MT5_EINVAL (bad arguments), MT5_ENOMEM. */
+/* The largest document read or parsed, in bytes. */
+#define MT5_YAML_MAX_BYTES (16u * 1024u * 1024u)
+
+/*  Parse a file, a NUL-terminated string, or `len` bytes (which need no
+ *  NUL after them; `name` is used in messages, "<string>" when NULL). On
+ *  success *out is caller-owned, destroy with mt5_yaml_destroy(). On
+ *  failure returns MT5_EIO (a file that cannot be opened, is not a
+ *  regular file or fails to read: "<path>: <reason>") or MT5_EPARSE, with
+ *  a detail of the form "<name>:<line>:<column>: <what is wrong>"
+ *  (1-based); a NUL byte in the input is refused as "control characters
+ *  are not allowed (#x00)" at its position. An empty document has a NULL
+ *  root. Other codes: MT5_ETOOLARGE (over MT5_YAML_MAX_BYTES, 16 MiB, or
+ *  100000 nodes), MT5_EINVAL (bad arguments), MT5_ENOMEM. *out is written
+ *  only on MT5_OK. */
 int mt5_yaml_load_file(mt5_yaml_doc_t **out, const char *path);
 int mt5_yaml_load_string(mt5_yaml_doc_t **out, const char *text, const char *name);
+int mt5_yaml_load_bytes(mt5_yaml_doc_t **out, const char *bytes, size_t len, const char *name);
 void mt5_yaml_destroy(mt5_yaml_doc_t **self);
 
 /* Borrowed pointers below are valid until the document is destroyed. */
